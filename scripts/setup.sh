@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Idempotent set-up: system packages, npm packages, the tslab Jupyter kernel.
+# Each stage checks first and skips work already done, so a second run takes seconds.
+# Where apt-get cannot be used (macOS, a non-root account) it prints what is missing
+# and how to install it, and stops; it goes on once those are present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+PYTHON="${CROSSFLOW_PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
+
+# --- 1. System packages ------------------------------------------------------------
+# Each check is a capability the project needs, mapped to the Debian package(s) giving it.
+declare -a missing=()
+need() { missing+=("$@"); }
+
+"$PYTHON" -c 'import nbconvert, nbclient, ipykernel, jupyter_client, jupyter_core' 2>/dev/null \
+  || need python3-nbconvert jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-core
+command -v jupyter >/dev/null 2>&1 || need jupyter-core
+# canvas compiles from source when its prebuilt binary cannot be fetched.
+if ! node -e "require('$ROOT/node_modules/canvas')" 2>/dev/null; then
+  command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || need build-essential
+  command -v pkg-config >/dev/null 2>&1 || need pkg-config
+  if command -v pkg-config >/dev/null 2>&1; then
+    pkg-config --exists cairo || need libcairo2-dev
+    pkg-config --exists pangocairo || need libpango1.0-dev
+    pkg-config --exists libjpeg || need libjpeg-dev
+    pkg-config --exists librsvg-2.0 || need librsvg2-dev
+    [ -f /usr/include/gif_lib.h ] || need libgif-dev
+  else
+    need libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
+  fi
+fi
+# OpenBLAS behind the `native` backend (nblas links -lblas).
+if ! { ldconfig -p 2>/dev/null | grep -q 'libopenblas'; } || ! { ldconfig -p 2>/dev/null | grep -q 'libblas.so '; }; then
+  need libopenblas-dev
+fi
+# Headless Chromium renders plotly figures to SVG/PNG/PDF.
+CHROMIUM="${CROSSFLOW_CHROMIUM:-/usr/bin/chromium}"
+[ -x "$CHROMIUM" ] || need chromium
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "missing system packages: ${missing[*]}"
+    log "  Debian/Ubuntu: sudo apt-get install -y --no-install-recommends ${missing[*]}"
+    log "  macOS (Homebrew): brew install pkg-config cairo pango libpng jpeg giflib librsvg openblas; pip3 install nbconvert nbclient ipykernel; install Chromium and set CROSSFLOW_CHROMIUM to its binary"
+    log "  then run this command again."
+    exit 1
+  fi
+else
+  log "system packages: present"
+fi
+
+# --- 2. npm packages -----------------------------------------------------------------
+# Re-install only when package-lock.json or the Node version changed since the last install.
+stamp_file=node_modules/.crossflow-install-stamp
+want_stamp="$(node -p 'process.version')-$(sha256sum package-lock.json | cut -c1-16)"
+if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want_stamp" > "$stamp_file"
+else
+  log "npm packages: present"
+fi
+
+# --- 3. The tslab kernel -------------------------------------------------------------
+if ! "$PYTHON" -m jupyter kernelspec list 2>/dev/null | grep -qw tslab; then
+  log "registering the tslab kernel for $PYTHON"
+  node_modules/.bin/tslab install --python="$PYTHON" >/dev/null
+else
+  log "tslab kernel: registered"
+fi
