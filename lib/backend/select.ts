@@ -29,16 +29,25 @@ function parseChoice(value: string): BackendChoice {
   );
 }
 
+/** The installed version of a package, or null; an npm alias (danfojs' tfjs-node -> tfjs) is not the package. */
 function packageVersion(name: string): string | null {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require(`${name}/package.json`) as { version: string }).version;
+    const pkg = require(`${name}/package.json`) as { name: string; version: string };
+    return pkg.name === name ? pkg.version : null;
   } catch {
     return null;
   }
 }
 
+/** The cpu backend prints a "use tfjs-node" banner on first use under Node; it is noise here. */
+export function quietCpuBackend(): void {
+  const cpu = tf.engine().findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
+}
+
 async function tryNodeBinding(pkg: string): Promise<void> {
+  if (packageVersion(pkg) == null) throw new Error('not installed');
   // tfjs-node and tfjs-node-gpu register the 'tensorflow' backend on require.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(pkg);
@@ -70,6 +79,7 @@ async function start(choice: BackendChoice): Promise<Partial<BackendReport>> {
       return {};
     }
     case 'cpu':
+      quietCpuBackend();
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to start');
       return {};
   }

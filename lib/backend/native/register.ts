@@ -1,0 +1,58 @@
+// The `native` backend: the wasm backend (fast elementwise kernels, SIMD) with the heavy kernels
+// replaced by OpenBLAS calls, and every kernel wasm lacks supplied (BLAS, TypeScript, or cpu fallback).
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { BlasInfo, loadBlas } from './blas';
+import { makeConvKernels } from './conv';
+import { cpuFallbackKernel, kernelsMissingFromWasm } from './fallback';
+import { makeMatMulKernels } from './matmul';
+import { unsortedSegmentSumKernel } from './segment';
+
+let registered: BlasInfo | null = null;
+
+// Kernels on complex or string tensors cannot go through the numeric copy of the cpu fallback.
+const NO_FALLBACK = new Set(['Complex', 'ComplexAbs', 'FFT', 'IFFT', 'Imag', 'Real', 'StaticRegexReplace', 'Draw']);
+
+/** Kernels of the native backend that are not plain wasm kernels, and where each comes from. */
+export const nativeKernelSources: Record<string, 'blas' | 'typescript' | 'cpu-fallback'> = {};
+
+function originalWasmKernel(name: string): tf.KernelFunc {
+  const config = tf.getKernel(name, 'wasm');
+  return config ? config.kernelFunc : cpuFallbackKernel(name);
+}
+
+function install(config: tf.KernelConfig): void {
+  if (tf.getKernel(config.kernelName, 'native')) tf.unregisterKernel(config.kernelName, 'native');
+  tf.registerKernel(config);
+}
+
+export function registerNativeBackend(): BlasInfo {
+  if (registered) return registered;
+  const blasInfo = loadBlas();
+  tf.registerBackend('native', async () => {
+    const wasmFactory = tf.findBackendFactory('wasm');
+    return (await wasmFactory()) as tf.KernelBackend;
+  }, 1);
+  tf.copyRegisteredKernels('wasm', 'native');
+
+  const blasKernels = [
+    ...makeMatMulKernels(blasInfo.blas, {
+      batchMatMul: originalWasmKernel(tf.BatchMatMul),
+      fusedMatMul: originalWasmKernel(tf._FusedMatMul),
+    }),
+    ...makeConvKernels(blasInfo.blas, originalWasmKernel),
+  ];
+  for (const k of blasKernels) {
+    install(k);
+    nativeKernelSources[k.kernelName] = 'blas';
+  }
+  install(unsortedSegmentSumKernel);
+  nativeKernelSources[unsortedSegmentSumKernel.kernelName] = 'typescript';
+  for (const name of kernelsMissingFromWasm()) {
+    if (nativeKernelSources[name] || NO_FALLBACK.has(name)) continue;
+    install({ kernelName: name, backendName: 'native', kernelFunc: cpuFallbackKernel(name) });
+    nativeKernelSources[name] = 'cpu-fallback';
+  }
+  registered = blasInfo;
+  return blasInfo;
+}
