@@ -68,13 +68,16 @@ async function start(choice: BackendChoice): Promise<Partial<BackendReport>> {
       await tryNodeBinding('@tensorflow/tfjs-node');
       return {};
     case 'native': {
-      const { registerNativeBackend } = await import('./native/register');
+      // require, not import(): the CLI and tslab load lib/ as CommonJS without an ESM loader
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { registerNativeBackend } = require('./native/register') as typeof import('./native/register');
       const blas = registerNativeBackend();
       if (!(await tf.setBackend('native'))) throw new Error('the native backend failed to start');
       return { blasThreads: blas.threads, blasLibrary: blas.library };
     }
     case 'wasm': {
-      await import('@tensorflow/tfjs-backend-wasm');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-backend-wasm');
       if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to start');
       return {};
     }

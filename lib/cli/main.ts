@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
+import { explainKernelError } from '../backend/kernelErrors';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -33,6 +34,6 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = code;
       return;
     }
-    throw err;
+    throw explainKernelError(err);
   }
 }

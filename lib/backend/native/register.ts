@@ -7,6 +7,8 @@ import { makeConvKernels } from './conv';
 import { cpuFallbackKernel, kernelsMissingFromWasm } from './fallback';
 import { makeMatMulKernels } from './matmul';
 import { unsortedSegmentSumKernel } from './segment';
+import { identityKernel, makeUnpackKernel, transposeKernel } from './layout';
+import { makeSumKernel } from './reduce';
 
 let registered: BlasInfo | null = null;
 
@@ -21,9 +23,14 @@ function originalWasmKernel(name: string): tf.KernelFunc {
   return config ? config.kernelFunc : cpuFallbackKernel(name);
 }
 
+/**
+ * Registers `config` for the native backend in place of the copied wasm kernel, keeping that kernel's
+ * setupFunc: it binds the wasm function the original kernel calls, and our kernels fall back to it.
+ */
 function install(config: tf.KernelConfig): void {
-  if (tf.getKernel(config.kernelName, 'native')) tf.unregisterKernel(config.kernelName, 'native');
-  tf.registerKernel(config);
+  const previous = tf.getKernel(config.kernelName, 'native');
+  if (previous) tf.unregisterKernel(config.kernelName, 'native');
+  tf.registerKernel({ ...config, setupFunc: previous?.setupFunc, disposeFunc: previous?.disposeFunc });
 }
 
 export function registerNativeBackend(): BlasInfo {
@@ -41,13 +48,16 @@ export function registerNativeBackend(): BlasInfo {
       fusedMatMul: originalWasmKernel(tf._FusedMatMul),
     }),
     ...makeConvKernels(blasInfo.blas, originalWasmKernel),
+    makeSumKernel(blasInfo.blas, originalWasmKernel(tf.Sum)),
   ];
   for (const k of blasKernels) {
     install(k);
     nativeKernelSources[k.kernelName] = 'blas';
   }
-  install(unsortedSegmentSumKernel);
-  nativeKernelSources[unsortedSegmentSumKernel.kernelName] = 'typescript';
+  for (const k of [unsortedSegmentSumKernel, transposeKernel, identityKernel, makeUnpackKernel(originalWasmKernel(tf.Unpack))]) {
+    install(k);
+    nativeKernelSources[k.kernelName] = 'typescript';
+  }
   for (const name of kernelsMissingFromWasm()) {
     if (nativeKernelSources[name] || NO_FALLBACK.has(name)) continue;
     install({ kernelName: name, backendName: 'native', kernelFunc: cpuFallbackKernel(name) });

@@ -1,0 +1,91 @@
+// The flow model: a DiT-style transformer over latent tokens with adaLN time conditioning.
+// CrossFlow uses it with self-attention only (the text is already in z0) plus a CFG indicator
+// token; the standard flow-matching baseline adds cross-attention to the text tokens.
+//
+// Latents are NHWC: z (B, L, L, C); each of the L*L positions is one token (patch size 1).
+import * as tf from '@tensorflow/tfjs';
+import { CrossAttention, SelfAttention, crossAttention, selfAttention } from '../nn/attention';
+import { Linear, gelu, layerNorm, linear, modulate, silu, timestepEmbedding } from '../nn/layers';
+import { Init, ParamStore } from '../nn/params';
+
+export interface FlowTransformerConfig {
+  latentChannels: number; // C
+  latentSize: number; // L
+  width: number; // D
+  depth: number;
+  heads: number;
+  mlpRatio: number;
+  /** CFG indicator: one extra token, a learned embedding of 1_c (0 = unconditional, 1 = conditional). */
+  indicator: boolean;
+  /** Baseline only: cross-attention to text tokens of this width after every self-attention. */
+  contextDim: number | null;
+  /** 'adaln-zero' (DiT): modulation and output layers start at zero, so each block starts as identity. */
+  init: 'adaln-zero' | 'xavier';
+}
+
+export interface FlowTransformer {
+  config: FlowTransformerConfig;
+  params: ParamStore;
+  /** Velocity v (B, L, L, C) at z_t (B, L, L, C), time t (B,), indicator (B,) int32 or null. */
+  apply(z: tf.Tensor4D, t: tf.Tensor1D, indicator: tf.Tensor1D | null, context?: { tokens: tf.Tensor3D; mask: tf.Tensor2D }): tf.Tensor4D;
+}
+
+const TIME_FREQ_DIM = 256;
+
+interface Block {
+  ada: Linear;
+  attn: SelfAttention;
+  cross: CrossAttention | null;
+  fc1: Linear;
+  fc2: Linear;
+}
+
+export function flowTransformer(config: FlowTransformerConfig, params: ParamStore, prefix = 'flow'): FlowTransformer {
+  const { latentChannels: C, latentSize: L, width: D, depth, heads, mlpRatio } = config;
+  const zeroInit: Init = config.init === 'adaln-zero' ? 'zeros' : 'xavier';
+  const tokens = L * L + (config.indicator ? 1 : 0);
+  const inp = linear(params, `${prefix}.input`, C, D);
+  const pos = params.create(`${prefix}.pos`, [1, tokens, D], { normal: 0.02 });
+  const indicatorTable = config.indicator ? params.create(`${prefix}.indicator`, [2, D], { normal: 0.02 }) : null;
+  const t1 = linear(params, `${prefix}.time1`, TIME_FREQ_DIM, D, { init: { normal: 0.02 } });
+  const t2 = linear(params, `${prefix}.time2`, D, D, { init: { normal: 0.02 } });
+  const blocks: Block[] = [];
+  for (let i = 0; i < depth; i++) {
+    const name = `${prefix}.block${i}`;
+    blocks.push({
+      ada: linear(params, `${name}.ada`, D, 6 * D, { init: zeroInit }),
+      attn: selfAttention(params, `${name}.attn`, D, heads),
+      cross: config.contextDim != null ? crossAttention(params, `${name}.cross`, D, config.contextDim, heads) : null,
+      fc1: linear(params, `${name}.fc1`, D, mlpRatio * D),
+      fc2: linear(params, `${name}.fc2`, mlpRatio * D, D),
+    });
+  }
+  const finalAda = linear(params, `${prefix}.final_ada`, D, 2 * D, { init: zeroInit });
+  const out = linear(params, `${prefix}.output`, D, C, { init: zeroInit });
+
+  const apply: FlowTransformer['apply'] = (z, t, indicator, context) => {
+    const B = z.shape[0];
+    if (config.contextDim != null && !context) throw new Error('this flow transformer has cross-attention: pass context tokens');
+    let x = inp(z.reshape([B, L * L, C])) as tf.Tensor3D; // (B, L*L, C) x (C, D) -> (B, L*L, D)
+    if (indicatorTable) {
+      if (!indicator) throw new Error('this flow transformer has a CFG indicator: pass indicator (B,) of 0/1');
+      const ind = tf.gather(indicatorTable, indicator).expandDims(1); // (B, 1, D)
+      x = tf.concat([ind, x], 1) as tf.Tensor3D; // (B, 1 + L*L, D)
+    }
+    x = x.add(pos) as tf.Tensor3D;
+    const c = t2(silu(t1(timestepEmbedding(t, TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
+    const siluC = silu(c); // shared by every adaLN projection
+    for (const b of blocks) {
+      const [shift1, scale1, gate1, shift2, scale2, gate2] = tf.split(b.ada(siluC), 6, -1); // 6 x (B, D)
+      x = x.add(gate1.expandDims(1).mul(b.attn(modulate(layerNorm(x), shift1, scale1) as tf.Tensor3D))) as tf.Tensor3D;
+      if (b.cross && context) x = x.add(b.cross(layerNorm(x) as tf.Tensor3D, context.tokens, context.mask)) as tf.Tensor3D;
+      const h = b.fc2(gelu(b.fc1(modulate(layerNorm(x), shift2, scale2)))); // (B, T, D) -> (B, T, 4D) -> (B, T, D)
+      x = x.add(gate2.expandDims(1).mul(h)) as tf.Tensor3D;
+    }
+    const [shift, scale] = tf.split(finalAda(siluC), 2, -1);
+    let y = modulate(layerNorm(x), shift, scale);
+    if (indicatorTable) y = y.slice([0, 1, 0], [B, L * L, D]); // drop the indicator token
+    return out(y).reshape([B, L, L, C]) as tf.Tensor4D; // (B, L*L, D) x (D, C) -> (B, L, L, C)
+  };
+  return { config, params, apply };
+}

@@ -1,0 +1,74 @@
+// The few layers the CrossFlow models are built from, as functions over a ParamStore.
+import * as tf from '@tensorflow/tfjs';
+import { Init, ParamStore } from './params';
+
+export interface Linear {
+  weight: tf.Variable; // (in, out)
+  bias: tf.Variable | null; // (out)
+  (x: tf.Tensor): tf.Tensor;
+}
+
+/** y = x W + b over the last axis: (..., in) -> (..., out); one sgemm on the flattened rows. */
+export function linear(
+  params: ParamStore, name: string, inDim: number, outDim: number,
+  opts: { bias?: boolean; init?: Init; biasInit?: Init } = {},
+): Linear {
+  const weight = params.create(`${name}.weight`, [inDim, outDim], opts.init ?? 'xavier');
+  const bias = opts.bias === false ? null : params.create(`${name}.bias`, [outDim], opts.biasInit ?? 'zeros');
+  const f = ((x: tf.Tensor) => {
+    const lead = x.shape.slice(0, -1);
+    const rows = x.reshape([-1, inDim]) as tf.Tensor2D; // (N, in)
+    const y = bias
+      ? tf.fused.matMul({ a: rows, b: weight as tf.Tensor2D, bias }) // (N, in) x (in, out) + (out)
+      : tf.matMul(rows, weight as tf.Tensor2D);
+    return y.reshape([...lead, outDim]);
+  }) as Linear;
+  f.weight = weight;
+  f.bias = bias;
+  return f;
+}
+
+/** LayerNorm over the last axis without affine parameters (DiT's adaLN supplies scale and shift). */
+export function layerNorm(x: tf.Tensor, eps = 1e-6): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(variance.add(eps).rsqrt());
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU, tanh form: 0.5 x (1 + tanh(u)), u = c (x + 0.044715 x^3), computed as x * sigmoid(2u)
+ * (the same function: 0.5 (1 + tanh(u)) = sigmoid(2u)) because Sigmoid is vectorised on wasm and
+ * Tanh is not. The gradient is written out so backprop costs a few elementwise kernels:
+ *   d/dx = s + x s (1 - s) 2c (1 + 3 * 0.044715 x^2),  s = sigmoid(2u).
+ */
+export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const s = tf.sigmoid(x.add(x.mul(x).mul(x).mul(0.044715)).mul(2 * GELU_C));
+  save([x, s]);
+  return {
+    value: x.mul(s),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, sg] = saved;
+      const du = xs.mul(xs).mul(3 * 0.044715).add(1).mul(2 * GELU_C);
+      return dy.mul(sg.add(xs.mul(sg).mul(tf.sub(1, sg)).mul(du)));
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+
+/** SiLU (swish): x * sigmoid(x). */
+export function silu(x: tf.Tensor): tf.Tensor {
+  return x.mul(tf.sigmoid(x));
+}
+
+/** Sinusoidal embedding of t (B,) -> (B, dim): cos then sin, frequencies exp(-ln(maxPeriod) i / half). */
+export function timestepEmbedding(t: tf.Tensor1D, dim = 256, maxPeriod = 10000): tf.Tensor2D {
+  const half = dim / 2;
+  const freqs = tf.exp(tf.range(0, half).mul(-Math.log(maxPeriod) / half)); // (half)
+  const args = t.expandDims(1).mul(freqs.expandDims(0)); // (B, 1) * (1, half) -> (B, half)
+  return tf.concat([tf.cos(args), tf.sin(args)], -1) as tf.Tensor2D;
+}
+
+/** adaLN modulation: x (B, T, D) * (1 + scale (B, D)) + shift (B, D). */
+export function modulate(x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor): tf.Tensor {
+  return x.mul(scale.expandDims(1).add(1)).add(shift.expandDims(1));
+}

@@ -1,0 +1,56 @@
+// Named trainable parameters: a flat registry of tf.Variables, so optimisers, EMA, checkpoints
+// and parameter counts all see the same list in the same (insertion) order.
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+
+export type Init = 'zeros' | 'ones' | { normal: number } | 'xavier';
+
+export class ParamStore {
+  readonly vars = new Map<string, tf.Variable>();
+  private readonly rng: seedrandom.PRNG;
+
+  constructor(seed: number) {
+    this.rng = seedrandom(`params-${seed}`);
+  }
+
+  /** Creates parameter `name` of `shape`; xavier treats the first dims as fan-in and the last as fan-out. */
+  create(name: string, shape: number[], init: Init): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`parameter '${name}' defined twice`);
+    const size = shape.reduce((p, d) => p * d, 1);
+    const values = new Float32Array(size);
+    if (init === 'ones') values.fill(1);
+    else if (init === 'xavier') {
+      const fanOut = shape[shape.length - 1];
+      const fanIn = size / fanOut;
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let i = 0; i < size; i++) values[i] = (this.rng() * 2 - 1) * limit;
+    } else if (typeof init === 'object') {
+      // Box-Muller from the store's own stream keeps initialisation deterministic per seed.
+      for (let i = 0; i < size; i += 2) {
+        const u = Math.max(this.rng(), 1e-12);
+        const r = Math.sqrt(-2 * Math.log(u)) * init.normal;
+        const a = 2 * Math.PI * this.rng();
+        values[i] = r * Math.cos(a);
+        if (i + 1 < size) values[i + 1] = r * Math.sin(a);
+      }
+    }
+    const v = tf.variable(tf.tensor(values, shape), true, name);
+    this.vars.set(name, v);
+    return v;
+  }
+
+  list(): tf.Variable[] {
+    return [...this.vars.values()];
+  }
+
+  count(prefix = ''): number {
+    let n = 0;
+    for (const [name, v] of this.vars) if (name.startsWith(prefix)) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
