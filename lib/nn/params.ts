@@ -34,7 +34,9 @@ export class ParamStore {
         if (i + 1 < size) values[i + 1] = r * Math.sin(a);
       }
     }
-    const v = tf.variable(tf.tensor(values, shape), true, name);
+    const initial = tf.tensor(values, shape);
+    const v = tf.variable(initial, true, name);
+    initial.dispose(); // the variable holds its own reference to the data
     this.vars.set(name, v);
     return v;
   }

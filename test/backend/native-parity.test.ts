@@ -208,3 +208,28 @@ test('a missing kernel is reported by name and backend, with the backends that h
   );
   await tf.setBackend('native');
 });
+
+test('Transpose, Unpack and leading-axis Sum match cpu over random shapes and permutations', async () => {
+  await initBackend('native');
+  for (let c = 0; c < 30; c++) {
+    const rank = randInt(2, 5);
+    const shape = Array.from({ length: rank }, () => randInt(1, 6));
+    const perm = Array.from({ length: rank }, (_, i) => i).sort(() => rng() - 0.5);
+    const size = shape.reduce((p, d) => p * d, 1);
+    const xv = randArray(size);
+    const nLead = randInt(1, rank - 1);
+    const keepDims = rng() < 0.5;
+    await compare(`case ${c}: shape ${JSON.stringify(shape)} perm ${JSON.stringify(perm)} lead ${nLead}`, () => {
+      const x = tf.tensor(xv, shape);
+      const leadAxes = Array.from({ length: nLead }, (_, i) => i);
+      return [
+        x.transpose(perm),
+        ...tf.unstack(x, 0),
+        tf.sum(x, leadAxes, keepDims),
+        tf.sum(x, rank - 1), // a trailing-axis sum goes to the wasm kernel
+      ];
+    }, Math.sqrt(size));
+  }
+  // int32 transposes too (indices are transposed in gather gradients)
+  await compare('int32 transpose', () => tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32').transpose().cast('float32'));
+});

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend/select';
+import { gelu, layerNorm, timestepEmbedding } from '../../lib/nn/layers';
+
+test('GELU (tanh form) and its hand-written gradient match the formula and finite differences', async () => {
+  await initBackend('native');
+  const xs = [-4, -1.5, -0.3, 0, 0.2, 1, 2.5, 5];
+  const x = tf.tensor1d(xs);
+  const y = await gelu(x).data();
+  const g = await tf.grad((t: tf.Tensor) => gelu(t).sum())(x).data();
+  const f = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+  xs.forEach((v, i) => {
+    assert.ok(Math.abs(y[i] - f(v)) < 1e-5, `gelu(${v}) = ${y[i]}, want ${f(v)}`);
+    const h = 1e-3;
+    const fd = (f(v + h) - f(v - h)) / (2 * h);
+    assert.ok(Math.abs(g[i] - fd) < 1e-3, `gelu'(${v}) = ${g[i]}, finite difference ${fd}`);
+  });
+});
+
+test('layerNorm has zero mean and unit variance per row; timestep embedding is cos then sin', async () => {
+  await initBackend('native');
+  const x = tf.tensor2d([[1, 2, 3, 4], [10, 10, 10, 14]]);
+  const y = (await layerNorm(x).array()) as number[][];
+  for (const row of y) {
+    const mean = row.reduce((s, v) => s + v, 0) / row.length;
+    const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / row.length;
+    assert.ok(Math.abs(mean) < 1e-5);
+    assert.ok(Math.abs(variance - 1) < 1e-3);
+  }
+  const e = (await timestepEmbedding(tf.tensor1d([0.5]), 8).array()) as number[][];
+  const freqs = [0, 1, 2, 3].map((i) => Math.exp((-Math.log(10000) * i) / 4));
+  freqs.forEach((fr, i) => {
+    assert.ok(Math.abs(e[0][i] - Math.cos(0.5 * fr)) < 1e-6);
+    assert.ok(Math.abs(e[0][4 + i] - Math.sin(0.5 * fr)) < 1e-6);
+  });
+});

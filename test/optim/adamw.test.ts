@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend/select';
+import { AdamW } from '../../lib/optim/adamw';
+
+test('AdamW matches the update computed by hand (torch semantics, decoupled decay)', async () => {
+  await initBackend('native');
+  const p = tf.variable(tf.tensor1d([1, -2]), true, 'p');
+  const opt = new AdamW({ lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1 });
+  const g = { p: tf.tensor1d([0.5, 0.5]) };
+  // step 1: p *= 1 - lr*wd; m = 0.05, v = 2.5e-4 -> m_hat = 0.5, v_hat = 0.25 -> p -= 0.1 * 0.5 / 0.5
+  opt.apply([p], g);
+  const s1 = await p.data();
+  assert.ok(Math.abs(s1[0] - (1 * 0.99 - 0.1)) < 1e-6, `step 1: ${s1[0]}`);
+  assert.ok(Math.abs(s1[1] - (-2 * 0.99 - 0.1)) < 1e-6, `step 1: ${s1[1]}`);
+  // step 2: m = 0.095, v = 4.9975e-4 -> m_hat = 0.5, v_hat = 0.25: the same step of 0.1 after decay
+  opt.apply([p], g);
+  const s2 = await p.data();
+  assert.ok(Math.abs(s2[0] - (0.89 * 0.99 - 0.1)) < 1e-6, `step 2: ${s2[0]}`);
+  // a different gradient: m = 0.9*0.095 + 0.1*(-1) = -0.0145; v = 0.999*4.9975e-4 + 0.001*1
+  opt.apply([p], { p: tf.tensor1d([-1, -1]) });
+  const m = 0.9 * 0.095 - 0.1;
+  const v = 0.999 * 4.9975e-4 + 0.001;
+  const expected = (0.89 * 0.99 - 0.1) * 0.99 - (0.1 * (m / (1 - 0.9 ** 3))) / (Math.sqrt(v / (1 - 0.999 ** 3)) + 1e-8);
+  const s3 = await p.data();
+  assert.ok(Math.abs(s3[0] - expected) < 1e-5, `step 3: ${s3[0]} vs ${expected}`);
+  opt.dispose();
+  p.dispose();
+});
