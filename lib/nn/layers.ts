@@ -28,11 +28,30 @@ export function linear(
   return f;
 }
 
-/** LayerNorm over the last axis without affine parameters (DiT's adaLN supplies scale and shift). */
+/**
+ * LayerNorm over the last axis without affine parameters (DiT's adaLN supplies scale and shift).
+ * The gradient is written out, dx = rstd (dy - mean(dy) - y mean(dy y)), instead of differentiating
+ * through tf.moments: three reductions instead of a dozen kernels.
+ */
 export function layerNorm(x: tf.Tensor, eps = 1e-6): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(variance.add(eps).rsqrt());
+  return layerNormWithGrad(x, tf.scalar(eps));
 }
+
+const layerNormWithGrad = tf.customGrad(((x: tf.Tensor, epsT: tf.Tensor, save: tf.GradSaveFunc) => {
+  const mean = x.mean(-1, true);
+  const xc = x.sub(mean);
+  const rstd = xc.square().mean(-1, true).add(epsT).rsqrt();
+  const y = xc.mul(rstd);
+  save([y, rstd]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [ys, r] = saved;
+      const dx = dy.sub(dy.mean(-1, true)).sub(ys.mul(dy.mul(ys).mean(-1, true))).mul(r);
+      return [dx, tf.zerosLike(epsT)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, eps: tf.Tensor) => tf.Tensor;
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 

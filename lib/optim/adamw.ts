@@ -2,6 +2,7 @@
 //   p <- p - lr*wd*p;  m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2
 //   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 import * as tf from '@tensorflow/tfjs';
+import { adamwInPlace } from '../backend/native/adamw';
 
 export interface AdamWConfig {
   lr: number;
@@ -29,6 +30,8 @@ export class AdamW {
     this.step += 1;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
+    // On the native backend one fused in-place loop per parameter replaces ~10 kernels.
+    const fused = tf.getBackend() === 'native';
     tf.tidy(() => {
       for (const p of vars) {
         const g = grads[p.name];
@@ -40,6 +43,10 @@ export class AdamW {
           v = tf.variable(tf.zerosLike(p), false, `${p.name}/adam_v`);
           this.m.set(p.name, m);
           this.v.set(p.name, v);
+        }
+        if (fused && g.dtype === 'float32') {
+          adamwInPlace(p, g, m, v, { lr, beta1, beta2, eps, weightDecay, bc1, bc2 });
+          continue;
         }
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));

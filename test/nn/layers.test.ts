@@ -36,3 +36,16 @@ test('layerNorm has zero mean and unit variance per row; timestep embedding is c
     assert.ok(Math.abs(e[0][4 + i] - Math.sin(0.5 * fr)) < 1e-6);
   });
 });
+
+test('layerNorm gradient (hand-written) equals autodiff through tf.moments', async () => {
+  await initBackend('native');
+  const x = tf.tensor2d([[0.3, -1.2, 2.0, 0.5, 0.1], [4, 0.7, -0.4, 1.1, -2]]);
+  const w = tf.tensor2d([[1, -2, 0.5, 3, 0.2], [0.1, 0.4, -1, 2, 1]]);
+  const reference = (t: tf.Tensor) => {
+    const { mean, variance } = tf.moments(t, -1, true);
+    return t.sub(mean).mul(variance.add(1e-6).rsqrt());
+  };
+  const ours = await tf.grad((t: tf.Tensor) => layerNorm(t).mul(w).sum())(x).data();
+  const want = await tf.grad((t: tf.Tensor) => reference(t).mul(w).sum())(x).data();
+  want.forEach((v, i) => assert.ok(Math.abs(v - ours[i]) < 1e-4, `element ${i}: ${ours[i]} vs ${v}`));
+});

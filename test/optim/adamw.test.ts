@@ -28,3 +28,24 @@ test('AdamW matches the update computed by hand (torch semantics, decoupled deca
   opt.dispose();
   p.dispose();
 });
+
+test('the fused in-place update (native) equals the kernel-by-kernel update (cpu) over many steps', async () => {
+  const run = async (backend: string): Promise<Float32Array> => {
+    await initBackend(backend);
+    await tf.setBackend(backend);
+    const p = tf.variable(tf.tensor2d([[0.3, -1.2, 2.0], [0.0, 0.7, -0.4]]), true, `w-${backend}`);
+    const opt = new AdamW({ lr: 0.05, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.03 });
+    for (let i = 0; i < 25; i++) {
+      const g = tf.tidy(() => p.mul(p).sub(tf.scalar(0.1 * i)).sin()); // a gradient that changes with p and i
+      opt.apply([p], { [p.name]: g }, 0.05 * Math.min(1, (i + 1) / 5));
+      g.dispose();
+    }
+    const out = (await p.data()) as Float32Array;
+    opt.dispose();
+    p.dispose();
+    return out;
+  };
+  const cpu = await run('cpu');
+  const native = await run('native');
+  cpu.forEach((v, i) => assert.ok(Math.abs(v - native[i]) < 1e-5, `element ${i}: cpu ${v} native ${native[i]}`));
+});
