@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend/select';
+import { klLoss, contrastiveLoss, CONTRASTIVE_LOGIT_SCALE_INIT } from '../../lib/models/veLosses';
+import { textVE, TextVEConfig } from '../../lib/models/textVE';
+import { ParamStore } from '../../lib/nn/params';
+
+const near = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
+
+test('KL (paper form) matches 0.5 sum(mu^2 + e^lv - 1 - lv), batch mean', async () => {
+  await initBackend();
+  const mu = tf.tensor2d([[1, 0], [0.5, -2]]);
+  const lv = tf.tensor2d([[0, Math.log(2)], [-1, 0]]);
+  const item0 = 0.5 * ((1 + 1 - 1 - 0) + (0 + 2 - 1 - Math.log(2)));
+  const item1 = 0.5 * ((0.25 + Math.exp(-1) - 1 + 1) + (4 + 1 - 1 - 0));
+  near((await klLoss(mu, lv, 'paper').data())[0], (item0 + item1) / 2);
+  // N(0, 1) has zero KL
+  near((await klLoss(tf.zeros([3, 4]), tf.zeros([3, 4]), 'paper').data())[0], 0);
+});
+
+test('KL (official code form) matches -0.5 sum(1 + lv - (0.3 mu)^6 - e^lv)', async () => {
+  await initBackend();
+  const mu = tf.tensor2d([[2, -5]]);
+  const lv = tf.tensor2d([[0.5, -0.25]]);
+  const term = (m: number, l: number) => -0.5 * (1 + l - Math.pow(0.3 * m, 6) - Math.exp(l));
+  near((await klLoss(mu, lv, 'code').data())[0], term(2, 0.5) + term(-5, -0.25));
+});
+
+test('contrastive loss is symmetric InfoNCE with a raw logit scale', async () => {
+  await initBackend();
+  const a = tf.tensor2d([[3, 0], [0, 2]]); // normalised: e1, e2
+  const b = tf.tensor2d([[1, 1], [0, -1]]); // normalised: (1,1)/sqrt2, (0,-1)
+  const s = CONTRASTIVE_LOGIT_SCALE_INIT;
+  near(s, Math.log(1 / 0.07));
+  const r = Math.SQRT1_2;
+  // logits[i][j] = s * <a_i, b_j>
+  const L = [[s * r, 0], [s * r, -s]];
+  const ce = (row: number[], k: number) => -(row[k] - Math.log(row.reduce((acc, v) => acc + Math.exp(v), 0)));
+  const forward = (ce(L[0], 0) + ce(L[1], 1)) / 2;
+  const backward = (ce([L[0][0], L[1][0]], 0) + ce([L[0][1], L[1][1]], 1)) / 2;
+  near((await contrastiveLoss(a, b, tf.scalar(s)).data())[0], (forward + backward) / 2);
+});
+
+function tinyVE(variant: TextVEConfig['variant']): TextVEConfig {
+  return { textTokens: 4, textDim: 6, width: 8, layers: 1, heads: 2, ffn: 16, dropout: 0, reductions: 1, latentChannels: 2, latentSize: 2, variant, noiseStd: 0.5 };
+}
+
+test('Text VE: shapes, key mask in use, variants sample as specified', async () => {
+  await initBackend();
+  const params = new ParamStore(0);
+  const ve = textVE(tinyVE('ve'), params);
+  const tokens = tf.randomNormal([2, 4, 6], 0, 1, 'float32', 3) as tf.Tensor3D;
+  const mask = tf.tensor2d([[1, 1, 1, 0], [1, 1, 0, 0]]);
+  const eps = tf.randomNormal([2, 2, 2, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
+  const out = ve.apply(tokens, mask, eps);
+  assert.deepEqual(out.z0.shape, [2, 2, 2, 2]);
+  const expected = out.mu.add(eps.mul(out.logvar.mul(0.5).exp()));
+  assert.ok(tf.max(tf.abs(out.z0.sub(expected))).dataSync()[0] < 1e-6);
+  // plain: z0 = mu; noise: mu + 0.5 eps (same seed -> same weights, so the same mu)
+  params.dispose();
+  for (const [variant, expectZ] of [['plain', (o: typeof out) => o.mu], ['noise', (o: typeof out) => o.mu.add(eps.mul(0.5))]] as const) {
+    const p = new ParamStore(0);
+    const o = textVE(tinyVE(variant), p).apply(tokens, mask, eps);
+    assert.ok(tf.max(tf.abs(o.z0.sub(expectZ(o)))).dataSync()[0] < 1e-6, variant);
+    p.dispose();
+  }
+  // The key-padding mask is used: the same tokens with every position marked real give another latent.
+  const p2 = new ParamStore(0);
+  const ve2 = textVE(tinyVE('plain'), p2);
+  const masked = ve2.apply(tokens, mask, null).mu.dataSync();
+  const unmasked = ve2.apply(tokens, tf.onesLike(mask), null).mu.dataSync();
+  assert.ok(masked.some((v, i) => Math.abs(v - unmasked[i]) > 1e-4));
+  p2.dispose();
+});
