@@ -36,9 +36,11 @@ if ! node -e "require('$ROOT/node_modules/canvas')" 2>/dev/null; then
   fi
 fi
 # OpenBLAS behind the `native` backend (nblas links -lblas).
-if ! { ldconfig -p 2>/dev/null | grep -q 'libopenblas'; } || ! { ldconfig -p 2>/dev/null | grep -q 'libblas.so '; }; then
-  need libopenblas-dev
-fi
+# (the library list is read into a variable first: `ldconfig -p | grep -q` under pipefail fails
+# whenever grep exits early and ldconfig gets SIGPIPE)
+libs="$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null || true)"
+case "$libs" in *libopenblas*) ;; *) need libopenblas-dev ;; esac
+case "$libs" in *"libblas.so "*) ;; *) need libopenblas-dev ;; esac
 # Headless Chromium renders plotly figures to SVG/PNG/PDF.
 CHROMIUM="${CROSSFLOW_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$CHROMIUM" ] || need chromium
@@ -75,7 +77,8 @@ else
 fi
 
 # --- 3. The tslab kernel -------------------------------------------------------------
-if ! "$PYTHON" -m jupyter kernelspec list 2>/dev/null | grep -qw tslab; then
+kernels="$("$PYTHON" -m jupyter kernelspec list 2>/dev/null || true)"
+if ! grep -qw tslab <<<"$kernels"; then
   log "registering the tslab kernel for $PYTHON"
   node_modules/.bin/tslab install --python="$PYTHON" >/dev/null
 else
