@@ -1,0 +1,162 @@
+// `crossflow eval`: the evaluation suite.
+//   crossflow eval --images DIR [--count N] [--json]   score a folder of samples (samples.jsonl + PNGs)
+//   crossflow eval --run DIR [--count N] [--json]      sample from a trained run, then score (see runs below)
+//   crossflow eval judges [--json]                     the judges' accuracy on the real test splits
+//   crossflow eval ladder [--count N] [--json]         the FID sanity ladder on real Shapes data
+//   crossflow eval train-judges [--only shapes,mnist,fashion] [--steps N]
+import { Command, InvalidArgumentError } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+import { info, printReport } from '../report';
+import { CrossflowError, invalidValue } from '../../errors';
+import { initBackend } from '../../backend/select';
+import { readImageFolder, readSamplesJsonl, imageFileOf, FolderLine } from '../../eval/folder';
+import { evaluateShapesImages, fidSanityLadder, captionAttributeAccuracy } from '../../eval/shapesEval';
+import { evaluateDigitImages, labelOfCaption, rgbToGray } from '../../eval/digitsEval';
+import { scoreCaptions } from '../../eval/captions';
+import { parseCaption } from '../../data/shapes/captions';
+import { MnistDataset } from '../../data/mnist';
+import { trainJudges, parseJudgeNames } from '../../eval/judges/train';
+import { judgesReport } from '../../eval/judgesReport';
+
+function positiveInt(field: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${field} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+const DATASETS = ['shapes', 'mnist', 'fashion'] as const;
+type EvalDataset = (typeof DATASETS)[number];
+
+/** The dataset of a folder: a `dataset` field, else the captions' language. */
+export function inferDataset(lines: FolderLine[]): EvalDataset {
+  const named = lines.find((l) => typeof l.dataset === 'string')?.dataset as string | undefined;
+  if (named) {
+    if (!(DATASETS as readonly string[]).includes(named)) throw invalidValue('dataset', named, DATASETS.join(', '));
+    return named as EvalDataset;
+  }
+  const captions = lines.map((l) => String(l.caption ?? '')).filter(Boolean).slice(0, 50);
+  if (captions.length && captions.every((c) => labelOfCaption('mnist', c) >= 0)) return 'mnist';
+  if (captions.length && captions.every((c) => labelOfCaption('fashion', c) >= 0)) return 'fashion';
+  if (captions.length && captions.every((c) => { try { parseCaption(c); return true; } catch { return false; } })) return 'shapes';
+  throw new CrossflowError("cannot tell the dataset of the folder: add a 'dataset' field (shapes, mnist, fashion) to samples.jsonl");
+}
+
+/** Scores a sample folder with the metrics that apply to what it holds. */
+export async function evaluateFolder(dir: string, opts: { count?: number; realCount?: number } = {}): Promise<Record<string, unknown>> {
+  const lines = readSamplesJsonl(dir);
+  const report: Record<string, unknown> = { source: path.resolve(dir) };
+  // Captioning folders: generated captions with references.
+  const capLines = lines.filter((l) => typeof (l.prediction ?? l.generated) === 'string' && Array.isArray(l.references ?? l.captions));
+  if (capLines.length) {
+    const chosen = opts.count ? capLines.slice(0, opts.count) : capLines;
+    const preds = chosen.map((l) => String(l.prediction ?? l.generated));
+    const refs = chosen.map((l) => (l.references ?? l.captions) as string[]);
+    const s = scoreCaptions(preds, refs);
+    Object.assign(report, { task: 'captioning', n: s.count, bleu1: s.bleu1, bleu4: s.bleu4, meteor: s.meteor, meteor_variant: 'exact-match METEOR 1.5 parameters', rouge_l: s.rouge_l, cider: s.cider });
+    const withAttrs = chosen.filter((l) => l.attributes);
+    if (withAttrs.length === chosen.length) {
+      report.caption_attributes = captionAttributeAccuracy(preds, chosen.map((l) => l.attributes as never));
+    }
+    return report;
+  }
+  if (!lines.some((l) => imageFileOf(l))) throw new CrossflowError(`${dir}/samples.jsonl has neither image files nor generated captions`);
+  const dataset = inferDataset(lines);
+  const images = await readImageFolder(dir, opts.count);
+  info(`${images.length} images from ${dir} (${dataset})`);
+  report.dataset = dataset;
+  report.task = 'text-to-image';
+  if (dataset === 'shapes') {
+    const r = await evaluateShapesImages(images, { realCount: opts.realCount });
+    Object.assign(report, {
+      fid: r.fid, fid_n: r.fid_n, fid_name: r.fid_name, fid_reference_n: r.fid_reference_n,
+      clip_score: r.clip_score, r_precision: r.r_precision, geneval: r.geneval, caption_match: r.caption_match,
+      notes: r.notes, seconds: r.seconds,
+    });
+  } else {
+    const r = await evaluateDigitImages(dataset as MnistDataset, images.map(rgbToGray), images.map((i) => i.caption));
+    Object.assign(report, r);
+  }
+  return report;
+}
+
+/**
+ * Runs: `--run DIR` scores DIR/samples/ when a sampler already wrote it there, or the samples a
+ * sampler module writes on request. The sampling API belongs to the training/sampling work; until
+ * it exists, a run is scored from the samples folder it contains.
+ */
+export async function evaluateRun(dir: string, count: number): Promise<Record<string, unknown>> {
+  const candidates = [path.join(dir, 'samples'), dir];
+  for (const c of candidates) if (fs.existsSync(path.join(c, 'samples.jsonl'))) return { run: path.resolve(dir), ...(await evaluateFolder(c, { count })) };
+  let sampler: { sampleRun?: (dir: string, opts: { count: number; out: string }) => Promise<unknown> } | null = null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sampler = require('../../sample/run');
+  } catch {
+    sampler = null;
+  }
+  if (!sampler?.sampleRun) {
+    throw new CrossflowError(`run ${dir} has no samples/samples.jsonl and no sampler is available; write samples with 'crossflow sample' first`);
+  }
+  const out = path.join(dir, 'samples');
+  await sampler.sampleRun(dir, { count, out });
+  return { run: path.resolve(dir), ...(await evaluateFolder(out, { count })) };
+}
+
+export function register(program: Command): void {
+  const evalCmd = program
+    .command('eval')
+    .description('evaluate samples: FID on judge features, CLIP score, GenEval-style scores, caption metrics; or the instruments themselves')
+    .option('--images <dir>', 'score a folder written by crossflow sample / data export (samples.jsonl + PNGs)')
+    .option('--run <dir>', 'score a trained run (its samples folder, sampling first when a sampler is available)')
+    .option('--count <n>', 'number of samples to score', positiveInt('--count'))
+    .option('--real <n>', 'real test images for the FID reference (Shapes, default 5000)', positiveInt('--real'))
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { images?: string; run?: string; count?: number; real?: number; json?: boolean }) => {
+      if (!opts.images === !opts.run) throw new CrossflowError('give exactly one of --images DIR or --run DIR (or a subcommand: judges, ladder, train-judges)');
+      const backend = await initBackend();
+      info(`backend: ${backend.backend}`);
+      const t0 = Date.now();
+      const report = opts.images ? await evaluateFolder(opts.images, { count: opts.count, realCount: opts.real }) : await evaluateRun(opts.run as string, opts.count ?? 1000);
+      report.eval_seconds = (Date.now() - t0) / 1000;
+      printReport(!!opts.json, report, () => Object.entries(report).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
+    });
+
+  evalCmd
+    .command('judges')
+    .description("the judges' accuracy on the real test splits (and confusion matrices)")
+    .option('--count <n>', 'Shapes test images (default 2000)', positiveInt('--count'))
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { count?: number; json?: boolean }) => {
+      const report = await judgesReport({ shapesCount: opts.count });
+      printReport(!!opts.json, report, () => JSON.stringify(report, null, 2));
+    });
+
+  evalCmd
+    .command('ladder')
+    .description('FID sanity ladder on real Shapes data (test vs train vs blurred vs noise)')
+    .option('--count <n>', 'images per rung (default 1000)', positiveInt('--count'))
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { count?: number; json?: boolean }) => {
+      await initBackend();
+      const n = opts.count ?? 1000;
+      const rungs = await fidSanityLadder(n);
+      const report = { n, fid_name: `FID-${n >= 1000 ? n / 1000 + 'K' : n}`, rungs };
+      printReport(!!opts.json, report, () => rungs.map((r) => `${r.name.padEnd(26)} ${r.fid.toFixed(3)}`).join('\n'));
+    });
+
+  evalCmd
+    .command('train-judges')
+    .description('retrain the judges on real data and write results/eval/judges/<name>.{bin,json}')
+    .option('--only <names>', 'comma-separated subset of shapes, mnist, fashion')
+    .option('--steps <n>', 'override the training steps', positiveInt('--steps'))
+    .option('--out <dir>', 'output folder (default results/eval/judges)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { only?: string; steps?: number; out?: string; json?: boolean }) => {
+      const manifests = await trainJudges(parseJudgeNames(opts.only), { outDir: opts.out, steps: opts.steps, log: info });
+      const report = { judges: manifests.map((m) => ({ name: m.name, testAccuracy: m.testAccuracy, targets: m.targets, trainSeconds: m.trainSeconds })) };
+      printReport(!!opts.json, report, () => JSON.stringify(report, null, 2));
+    });
+}
