@@ -1,0 +1,282 @@
+// Executes notebooks on the tslab kernel through `jupyter nbconvert --execute`, writes the
+// executed .ipynb and an .html export to results/notebooks/, and decides pass/fail.
+//
+// A notebook fails on: an error output; a cell tslab reports as failed (it threw or did not
+// compile: tslab prints that to stderr only); an unawaited promise rejection or a throw in a
+// timer, which tslab prints to stderr as "UnhandledPromiseRejection: ..." / "UncaughtException: ..."
+// while the cell stays "ok"; a cell timeout; a kernel that died or never started.
+// kernelHook.js (loaded into the kernel) makes the stderr-only cases visible and attributable;
+// see its header for what tslab does without it.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CrossflowError } from '../errors';
+import type { Profile } from './profile';
+
+// The markers the kernel hook writes (outside a tslab kernel, requiring it only defines them).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const hook = require('./kernelHook.js') as { FAIL_MARK: string; SKIP_MARK: string; THREW: string };
+export const { FAIL_MARK, SKIP_MARK } = hook;
+/** What tslab's own process handlers print for rejections and throws outside the cell's flow. */
+const TSLAB_ASYNC_ERROR = /^(UnhandledPromiseRejection|UncaughtException): (.*)$/m;
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const NOTEBOOKS_DIR = path.join(REPO_ROOT, 'notebooks');
+export const NOTEBOOK_RESULTS_DIR = path.join(REPO_ROOT, 'results', 'notebooks');
+const KERNEL_HOOK = path.join(__dirname, 'kernelHook.js');
+
+export interface RunOptions {
+  profile: Profile;
+  /** Notebook names, with or without .ipynb; default: every notebook in notebooksDir. */
+  names?: string[];
+  notebooksDir?: string;
+  outDir?: string;
+  /** Per-cell limit in seconds; default by profile (smoke 600, small 7200, paper 172800). */
+  cellTimeoutS?: number;
+  /** Python with Jupyter; default CROSSFLOW_PYTHON, else /usr/bin/python3. */
+  python?: string;
+  /** Progress lines (e.g. to stderr). */
+  log?: (message: string) => void;
+}
+
+export interface FailingCell {
+  /** Position in the notebook's cell list, 0-based, markdown cells included. */
+  index: number;
+  /** First line of the cell's source. */
+  source: string;
+  message: string;
+}
+
+export interface NotebookResult {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  failing_cell: FailingCell | null;
+  /** Set when the run failed outside any cell (kernel did not start, nbconvert failed). */
+  error: string | null;
+  ipynb: string | null;
+  html: string | null;
+}
+
+interface NbCell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: NbOutput[];
+}
+interface NbOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+}
+interface Notebook {
+  cells: NbCell[];
+}
+
+const joined = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join('') : (text ?? ''));
+const firstLine = (cell: NbCell): string => joined(cell.source).split('\n').find((l) => l.trim() !== '') ?? '';
+
+export function pythonCommand(): string {
+  return process.env.CROSSFLOW_PYTHON || '/usr/bin/python3';
+}
+
+export function defaultCellTimeout(profile: Profile): number {
+  return { smoke: 600, small: 7200, paper: 172800 }[profile];
+}
+
+/** Notebook names (without .ipynb) in the folder, sorted. */
+export function listNotebooks(dir = NOTEBOOKS_DIR): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb') && !f.startsWith('.'))
+    .map((f) => f.slice(0, -'.ipynb'.length))
+    .sort();
+}
+
+/** Resolves requested names (with or without .ipynb); an unknown one is an error listing the rest. */
+export function resolveNotebooks(names: string[] | undefined, dir = NOTEBOOKS_DIR): string[] {
+  const available = listNotebooks(dir);
+  if (!names || names.length === 0) return available;
+  return names.map((raw) => {
+    const name = raw.endsWith('.ipynb') ? raw.slice(0, -'.ipynb'.length) : raw;
+    if (!available.includes(name)) {
+      throw new CrossflowError(
+        `unknown notebook ${JSON.stringify(raw)} in ${dir}; available: ${available.join(', ') || '(none)'}`,
+      );
+    }
+    return name;
+  });
+}
+
+/** The summary line of a failed cell's stderr: its first error-looking line. */
+function errorSummary(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim());
+  const found =
+    lines.find((l) => /^\d+:\d+ - /.test(l)) ?? // tslab's compile diagnostics: "1:19 - Type ..."
+    lines.find((l) => /^[A-Za-z]*(Error|Exception)\b.*:/.test(l)) ??
+    lines.find((l) => l !== '' && !l.startsWith('[crossflow]'));
+  return found ?? 'the cell failed (no message)';
+}
+
+/**
+ * The first failing cell of an executed notebook, or null. Skipped cells (after a failure)
+ * are not failures of their own.
+ */
+export function findFailingCell(nb: Notebook): FailingCell | null {
+  for (const [index, cell] of nb.cells.entries()) {
+    if (cell.cell_type !== 'code') continue;
+    const outputs = cell.outputs ?? [];
+    const stderr = outputs
+      .filter((o) => o.output_type === 'stream' && o.name === 'stderr')
+      .map((o) => joined(o.text))
+      .join('');
+    const error = outputs.find((o) => o.output_type === 'error');
+    const mark = stderr.split('\n').find((l) => l.startsWith(FAIL_MARK));
+    const async = TSLAB_ASYNC_ERROR.exec(stderr); // seen even without the hook, when the print arrives in time
+    let message: string | null = null;
+    if (error) message = `${error.ename ?? 'Error'}: ${error.evalue ?? ''}`;
+    else if (mark) message = mark.includes(hook.THREW) ? errorSummary(stderr) : mark.slice(FAIL_MARK.length).trim();
+    else if (async) message = `${async[1]}: ${async[2]}`;
+    if (message !== null) return { index, source: firstLine(cell), message };
+  }
+  return null;
+}
+
+/**
+ * Adds a visible error output to the failing cell (tslab reports these on stderr only), so the
+ * HTML export shows the failure in red where it happened.
+ */
+function markFailure(nb: Notebook, failure: FailingCell): void {
+  const cell = nb.cells[failure.index];
+  cell.outputs = [
+    ...(cell.outputs ?? []),
+    { output_type: 'error', ename: 'CellFailed', evalue: failure.message, traceback: [`CellFailed: ${failure.message}`] },
+  ];
+}
+
+interface ProcessResult {
+  code: number | null;
+  stderr: string;
+}
+
+function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (err) =>
+      reject(new CrossflowError(`could not start ${cmd}: ${err.message}; set CROSSFLOW_PYTHON to a Python with Jupyter (nbconvert)`)),
+    );
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Why nbconvert itself failed, and in which cell when it says (timeouts, dead kernel). */
+function nbconvertFailure(stderr: string, nb: Notebook): { failing: FailingCell | null; error: string } {
+  const lines = stderr.split('\n');
+  const errorLine = [...lines].reverse().find((l) => /^[\w.]+(Error|Exception|Kernel)\b.*:/.test(l.trim())) ?? lines.filter(Boolean).pop() ?? '';
+  // nbclient prints the cell's source (or a preview) between dashed lines.
+  const dash = lines.findIndex((l) => /^-{5,}$/.test(l.trim()));
+  const preview = dash >= 0 ? (lines[dash + 1] ?? '').trim() : '';
+  const index = preview ? nb.cells.findIndex((c) => c.cell_type === 'code' && firstLine(c).trim() === preview) : -1;
+  const timedOut = /timed out|CellTimeoutError/.test(stderr);
+  const message = timedOut ? `the cell timed out (${errorLine.trim()})` : errorLine.trim();
+  return {
+    failing: index >= 0 ? { index, source: firstLine(nb.cells[index]), message } : null,
+    error: message || `nbconvert failed:\n${stderr.slice(-2000)}`,
+  };
+}
+
+/** Executes one notebook and exports it. Never throws for a failing notebook: see `ok`. */
+export async function runNotebook(name: string, opts: RunOptions): Promise<NotebookResult> {
+  const dir = path.resolve(opts.notebooksDir ?? NOTEBOOKS_DIR);
+  const outDir = path.resolve(opts.outDir ?? NOTEBOOK_RESULTS_DIR);
+  const python = opts.python ?? pythonCommand();
+  const input = path.join(dir, `${name}.ipynb`);
+  const source = JSON.parse(fs.readFileSync(input, 'utf8')) as Notebook;
+  fs.mkdirSync(outDir, { recursive: true });
+  const ipynb = path.join(outDir, `${name}.ipynb`);
+  const html = path.join(outDir, `${name}.html`);
+  for (const stale of [ipynb, html]) fs.rmSync(stale, { force: true });
+
+  const binDir = path.join(REPO_ROOT, 'node_modules', '.bin');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // The tslab kernelspec runs the bare command `tslab`.
+    PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`,
+    CROSSFLOW_PROFILE: opts.profile,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(KERNEL_HOOK)}`.trim(),
+    // Silences debugpy's frozen-modules warnings from ipykernel-based tooling.
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
+  };
+  const timeout = opts.cellTimeoutS ?? defaultCellTimeout(opts.profile);
+  const started = Date.now();
+  const exec = await runProcess(
+    python,
+    [
+      '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', input,
+      // Cells after a failure are skipped by the kernel hook; allow-errors lets nbconvert write the result.
+      '--allow-errors',
+      '--ExecutePreprocessor.kernel_name=tslab',
+      `--ExecutePreprocessor.timeout=${timeout}`,
+      '--output-dir', outDir,
+      '--output', `${name}.ipynb`,
+    ],
+    env,
+    dir,
+  );
+  const seconds = (Date.now() - started) / 1000;
+  if (exec.code !== 0 || !fs.existsSync(ipynb)) {
+    const { failing, error } = nbconvertFailure(exec.stderr, source);
+    return { name, ok: false, seconds, failing_cell: failing, error, ipynb: null, html: null };
+  }
+
+  const executed = JSON.parse(fs.readFileSync(ipynb, 'utf8')) as Notebook;
+  const failing = findFailingCell(executed);
+  if (failing) {
+    markFailure(executed, failing);
+    fs.writeFileSync(ipynb, JSON.stringify(executed, null, 1) + '\n');
+  }
+  const exported = await runProcess(
+    python,
+    ['-m', 'jupyter', 'nbconvert', '--to', 'html', ipynb, '--output-dir', outDir, '--output', `${name}.html`],
+    env,
+    outDir,
+  );
+  const htmlOk = exported.code === 0 && fs.existsSync(html);
+  return {
+    name,
+    ok: failing === null && htmlOk,
+    seconds,
+    failing_cell: failing,
+    error: htmlOk ? null : `HTML export failed: ${exported.stderr.trim().split('\n').pop() ?? ''}`,
+    ipynb,
+    html: htmlOk ? html : null,
+  };
+}
+
+/** Executes the requested notebooks one after another (validating every name first). */
+export async function runNotebooks(opts: RunOptions): Promise<NotebookResult[]> {
+  const names = resolveNotebooks(opts.names, opts.notebooksDir ?? NOTEBOOKS_DIR);
+  const results: NotebookResult[] = [];
+  for (const name of names) {
+    opts.log?.(`[notebooks] ${name}: running (profile ${opts.profile})`);
+    const result = await runNotebook(name, opts);
+    opts.log?.(`[notebooks] ${name}: ${result.ok ? 'ok' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
+    results.push(result);
+  }
+  return results;
+}
+
+/** One line per failure: notebook, cell index, the cell's first line, and why. */
+export function describeFailure(r: NotebookResult): string {
+  if (r.ok) return `${r.name}: ok`;
+  if (r.failing_cell) {
+    const c = r.failing_cell;
+    return `${r.name}: cell ${c.index} (\`${c.source}\`) failed: ${c.message}`;
+  }
+  return `${r.name}: failed: ${r.error ?? 'unknown error'}`;
+}
