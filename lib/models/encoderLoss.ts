@@ -64,7 +64,7 @@ export function encoderLoss(config: EncLossConfig, dims: { textTokens: number; t
     case 'tt-contrast': {
       const encoder = mlp(params, `${prefix}.text_encoder`, [d, H, latentDim]);
       const scale = params.create(`${prefix}.logit_scale`, [], 'zeros');
-      scale.assign(tf.scalar(CONTRASTIVE_LOGIT_SCALE_INIT));
+      tf.tidy(() => scale.assign(tf.scalar(CONTRASTIVE_LOGIT_SCALE_INIT)));
       return {
         config,
         apply: ({ z0, tokens, mask }) => {
@@ -77,7 +77,7 @@ export function encoderLoss(config: EncLossConfig, dims: { textTokens: number; t
     case 'it-contrast': {
       const encoder = mlp(params, `${prefix}.image_encoder`, [latentDim, H, latentDim]);
       const scale = params.create(`${prefix}.logit_scale`, [], 'zeros');
-      scale.assign(tf.scalar(CONTRASTIVE_LOGIT_SCALE_INIT));
+      tf.tidy(() => scale.assign(tf.scalar(CONTRASTIVE_LOGIT_SCALE_INIT)));
       return { config, apply: ({ z0, z1 }) => contrastiveLoss(flat(z0), encoder(flat(z1)) as tf.Tensor2D, scale) };
     }
     default:

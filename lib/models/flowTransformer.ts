@@ -17,6 +17,11 @@ export interface FlowTransformerConfig {
   mlpRatio: number;
   /** CFG indicator: one extra token, a learned embedding of 1_c (0 = unconditional, 1 = conditional). */
   indicator: boolean;
+  /**
+   * How the indicator enters (default 'token'): 'token' = the extra token above (DiMR style);
+   * 'label' = the same learned embedding added to the time embedding (DiT label-embedding style).
+   */
+  indicatorForm?: 'token' | 'label';
   /** Baseline only: cross-attention to text tokens of this width after every self-attention. */
   contextDim: number | null;
   /** 'adaln-zero' (DiT): modulation and output layers start at zero, so each block starts as identity. */
@@ -43,7 +48,8 @@ interface Block {
 export function flowTransformer(config: FlowTransformerConfig, params: ParamStore, prefix = 'flow'): FlowTransformer {
   const { latentChannels: C, latentSize: L, width: D, depth, heads, mlpRatio } = config;
   const zeroInit: Init = config.init === 'adaln-zero' ? 'zeros' : 'xavier';
-  const tokens = L * L + (config.indicator ? 1 : 0);
+  const asToken = config.indicator && (config.indicatorForm ?? 'token') === 'token';
+  const tokens = L * L + (asToken ? 1 : 0);
   const inp = linear(params, `${prefix}.input`, C, D);
   const pos = params.create(`${prefix}.pos`, [1, tokens, D], { normal: 0.02 });
   const indicatorTable = config.indicator ? params.create(`${prefix}.indicator`, [2, D], { normal: 0.02 }) : null;
@@ -67,13 +73,14 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     const B = z.shape[0];
     if (config.contextDim != null && !context) throw new Error('this flow transformer has cross-attention: pass context tokens');
     let x = inp(z.reshape([B, L * L, C])) as tf.Tensor3D; // (B, L*L, C) x (C, D) -> (B, L*L, D)
-    if (indicatorTable) {
-      if (!indicator) throw new Error('this flow transformer has a CFG indicator: pass indicator (B,) of 0/1');
+    if (indicatorTable && !indicator) throw new Error('this flow transformer has a CFG indicator: pass indicator (B,) of 0/1');
+    if (indicatorTable && indicator && asToken) {
       const ind = tf.gather(indicatorTable, indicator).expandDims(1); // (B, 1, D)
       x = tf.concat([ind, x], 1) as tf.Tensor3D; // (B, 1 + L*L, D)
     }
     x = x.add(pos) as tf.Tensor3D;
-    const c = t2(silu(t1(timestepEmbedding(t, TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
+    let c = t2(silu(t1(timestepEmbedding(t, TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
+    if (indicatorTable && indicator && !asToken) c = c.add(tf.gather(indicatorTable, indicator)) as tf.Tensor2D; // label embedding
     const siluC = silu(c); // shared by every adaLN projection
     for (const b of blocks) {
       const [shift1, scale1, gate1, shift2, scale2, gate2] = tf.split(b.ada(siluC), 6, -1); // 6 x (B, D)
@@ -84,7 +91,7 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     }
     const [shift, scale] = tf.split(finalAda(siluC), 2, -1);
     let y = modulate(layerNorm(x), shift, scale);
-    if (indicatorTable) y = y.slice([0, 1, 0], [B, L * L, D]); // drop the indicator token
+    if (asToken) y = y.slice([0, 1, 0], [B, L * L, D]); // drop the indicator token
     return out(y).reshape([B, L, L, C]) as tf.Tensor4D; // (B, L*L, D) x (D, C) -> (B, L, L, C)
   };
   return { config, params, apply };

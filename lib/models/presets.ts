@@ -1,0 +1,117 @@
+// Named model presets: one registry for CrossFlow sizes and the standard flow-matching baseline
+// sizes matched to them in parameter count (within 10%; what is counted is said in paramCounts()).
+import { CrossflowError, invalidValue } from '../errors';
+import type { TrainConfig } from '../train/config';
+
+/** Everything not size-specific: the paper's recipe at CPU scale. */
+export function baseConfig(): TrainConfig {
+  return {
+    family: 'crossflow',
+    preset: 'small',
+    seed: 0,
+    steps: 2000,
+    batchSize: 64,
+    strategy: 'joint',
+    stage1Steps: 0,
+    finetuneFraction: 0.35,
+    // Paper: AdamW betas (0.9, 0.9), wd 0.03, lr 1e-4 with 5k warm-up at 300K steps. At a few thousand
+    // steps a higher lr and a short warm-up are needed to get anywhere.
+    optim: { lr: 1e-3, warmupSteps: 100, beta1: 0.9, beta2: 0.9, weightDecay: 0.03, eps: 1e-8 },
+    emaDecay: 0.995,
+    flow: { time: 'logit-normal', timeMean: 0, timeStd: 1, sigmaMin: 1e-5 },
+    model: { width: 128, depth: 4, heads: 4, mlpRatio: 4, init: 'adaln-zero', indicatorForm: 'token' },
+    ve: { width: 64, layers: 2, heads: 4, ffn: 256, dropout: 0.1, reductions: 2, variant: 've', noiseStd: 0.1 },
+    // Official code form is the default (the paper's 1e-4 standard KL is kl.form=paper kl.weight=1e-4).
+    kl: { form: 'code', weight: 1e-2 },
+    enc: { kind: 'it-contrast', weight: 1, hidden: 256 },
+    guidance: { mode: 'indicator', uncondProb: 0.1, scale: 3, badStep: 0 },
+    text: { encoder: 'random' },
+    data: { dataset: 'shapes', trainCount: 20000, imageSize: 32 },
+    autoencoder: { channels: 32, latentChannels: 4, steps: 600, batchSize: 64, lr: 2e-3, klWeight: 1e-4 },
+    sample: { steps: 50 },
+    log: { checkpointEvery: 200 },
+  };
+}
+
+export interface PresetSpec {
+  family: 'crossflow' | 'baseline';
+  description: string;
+  model: Partial<TrainConfig['model']>;
+  ve?: Partial<TrainConfig['ve']>;
+  /** Other fields (steps, batch, ...) set by the preset. */
+  extra?: (c: TrainConfig) => void;
+}
+
+/** CrossFlow sizes (flow transformer + Text VE); `fm-*` = standard flow matching with cross-attention. */
+export const PRESETS: Record<string, PresetSpec> = {
+  tiny: {
+    family: 'crossflow',
+    description: 'test-size model (seconds per hundred steps)',
+    model: { width: 32, depth: 1, heads: 2, mlpRatio: 2 },
+    ve: { width: 32, layers: 1, heads: 2, ffn: 64, reductions: 2 },
+    extra: (c) => {
+      c.steps = 20;
+      c.batchSize = 8;
+      c.data.trainCount = 64;
+      c.autoencoder = { ...c.autoencoder, channels: 8, steps: 20, batchSize: 16 };
+      c.enc.hidden = 32;
+      c.log.checkpointEvery = 10;
+      c.sample.steps = 4;
+    },
+  },
+  xs: {
+    family: 'crossflow',
+    description: 'extra small',
+    model: { width: 64, depth: 2, heads: 2 },
+    ve: { width: 64, layers: 1, heads: 4, ffn: 128, reductions: 2 },
+  },
+  small: {
+    family: 'crossflow',
+    description: 'the quickstart model: trains end to end in about 15 minutes on 2 cores',
+    model: { width: 128, depth: 4, heads: 4 },
+    ve: { width: 64, layers: 2, heads: 4, ffn: 256, reductions: 2 },
+  },
+  base: {
+    family: 'crossflow',
+    description: 'about 4x small',
+    model: { width: 192, depth: 6, heads: 6 },
+    ve: { width: 128, layers: 3, heads: 4, ffn: 512, reductions: 3 },
+  },
+  large: {
+    family: 'crossflow',
+    description: 'about 10x small (the ref-dit benchmark width)',
+    model: { width: 256, depth: 8, heads: 4 },
+    ve: { width: 128, layers: 4, heads: 4, ffn: 512, reductions: 3 },
+  },
+  'fm-tiny': { family: 'baseline', description: 'baseline matched to tiny', model: { width: 32, depth: 1, heads: 2, mlpRatio: 2 }, extra: (c) => PRESETS.tiny.extra?.(c) },
+  'fm-xs': { family: 'baseline', description: 'baseline matched to xs', model: { width: 64, depth: 3, heads: 2 } },
+  'fm-small': { family: 'baseline', description: 'baseline matched to small', model: { width: 128, depth: 5, heads: 4 } },
+  'fm-base': { family: 'baseline', description: 'baseline matched to base', model: { width: 192, depth: 7, heads: 6 } },
+  'fm-large': { family: 'baseline', description: 'baseline matched to large', model: { width: 256, depth: 9, heads: 4 } },
+};
+
+export const PRESET_NAMES = Object.keys(PRESETS);
+
+/** The full config of a preset (before --set overrides). */
+export function presetConfig(name: string): TrainConfig {
+  const spec = PRESETS[name];
+  if (!spec) throw invalidValue('--preset', name, PRESET_NAMES.join(', '));
+  const c = baseConfig();
+  c.preset = name;
+  c.family = spec.family;
+  c.model = { ...c.model, ...spec.model };
+  if (spec.ve) c.ve = { ...c.ve, ...spec.ve };
+  if (spec.family === 'baseline') {
+    // Standard flow matching: Gaussian source, text through cross-attention, classic CFG by dropping 10% of captions.
+    c.guidance = { ...c.guidance, mode: 'cfg' };
+    c.enc = { ...c.enc, kind: 'none' };
+  }
+  spec.extra?.(c);
+  return c;
+}
+
+export function presetFamily(name: string): 'crossflow' | 'baseline' {
+  const spec = PRESETS[name];
+  if (!spec) throw new CrossflowError(`unknown preset ${JSON.stringify(name)}; allowed: ${PRESET_NAMES.join(', ')}`);
+  return spec.family;
+}

@@ -1,0 +1,229 @@
+// The training loop: phases of the chosen strategy, AdamW with warm-up, EMA, per-step CSV metrics,
+// atomic checkpoints, exact resume, and a hard stop on NaN/Inf that keeps the last good checkpoint.
+// Run directory: config.json, metrics.csv, checkpoint.ckpt, [bad.ckpt for autoguidance], summary.json.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { CrossflowError } from '../errors';
+import { buildModels, Models, ParamCounts } from '../models/crossflow';
+import { AdamW } from '../optim/adamw';
+import { loadTextEncoder, TextEncoder } from '../text/encoder';
+import { learningRate, Phase, phasesOf, TrainConfig, totalSteps, validateConfig } from './config';
+import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { loadOrTrainAutoencoder, loadTrainingData, TextImageData, TrainedAutoencoder } from './data';
+import { Ema } from './ema';
+import { drawStep, lossTerms } from './objective';
+
+export interface ProgressInfo {
+  step: number;
+  total: number;
+  phase: Phase['name'];
+  loss: number;
+  flow: number;
+  enc: number;
+  kl: number;
+  lr: number;
+  elapsedS: number;
+  etaS: number;
+  /** 'autoencoder' while the dataset's autoencoder trains first (step/total count its steps). */
+  stage: 'autoencoder' | 'model';
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  out: string;
+  /** Continue from out/checkpoint.ckpt when it exists (default true). */
+  resume?: boolean;
+  /** Stop after this global step as if killed (tests and time-boxed runs); no final checkpoint is forced. */
+  stopAfter?: number;
+  onProgress?: (p: ProgressInfo) => void;
+  log?: (msg: string) => void;
+  /** Data and text encoder injection (tests); otherwise built from the config. */
+  prepared?: { data: TextImageData; text: TextEncoder; autoencoder?: TrainedAutoencoder };
+}
+
+export interface CheckpointMeta {
+  step: number;
+  adamStep: number;
+  elapsedS: number;
+  config: TrainConfig;
+  counts: ParamCounts;
+  autoencoderFile: string | null;
+  latentScale: number | null;
+}
+
+export interface TrainResult {
+  out: string;
+  steps: number;
+  resumedFrom: number;
+  seconds: number;
+  counts: ParamCounts;
+  lastLoss: number;
+  stoppedEarly: boolean;
+  autoencoder: { psnr: number; seconds: number; file: string } | null;
+}
+
+export const CSV_COLUMNS = ['step', 'phase', 'lr', 'loss', 'flow', 'enc', 'kl', 'grad_norm', 'uncond', 'seconds'];
+
+export function checkpointPath(out: string): string {
+  return path.join(out, 'checkpoint.ckpt');
+}
+
+function stateTensors(models: Models, ema: Ema, opt: AdamW): Array<[string, tf.Tensor]> {
+  const out: Array<[string, tf.Tensor]> = [];
+  for (const v of models.params.list()) out.push([v.name, v]);
+  for (const [n, s] of ema.shadow) out.push([`ema/${n}`, s]);
+  for (const [n, m] of opt.m) out.push([`adam_m/${n}`, m]);
+  for (const [n, v] of opt.v) out.push([`adam_v/${n}`, v]);
+  return out;
+}
+
+/** Keeps the CSV rows up to `step` (a resumed run rewrites what came after its checkpoint). */
+function truncateCsv(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const kept = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[0]) <= step)];
+  fs.writeFileSync(file, kept.join('\n') + '\n');
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const c = opts.config;
+  validateConfig(c);
+  const log = opts.log ?? (() => {});
+  const out = path.resolve(opts.out);
+  fs.mkdirSync(out, { recursive: true });
+  const ckptFile = checkpointPath(out);
+  const resume = (opts.resume ?? true) && fs.existsSync(ckptFile);
+  const configFile = path.join(out, 'config.json');
+  if (resume && fs.existsSync(configFile)) {
+    const prev = JSON.parse(fs.readFileSync(configFile, 'utf8')) as TrainConfig;
+    const strip = (x: TrainConfig) => JSON.stringify({ ...x, steps: 0, log: null });
+    if (strip(prev) !== strip(c)) throw new CrossflowError(`${out} holds a run with another config; resume needs the same config (only --steps may grow), or use a new --out`);
+  }
+  fs.writeFileSync(configFile, JSON.stringify(c, null, 2) + '\n');
+
+  // Data: the dataset's autoencoder (trained and cached on first use), latents, captions, text encoder.
+  let trained = opts.prepared?.autoencoder ?? null;
+  let data: TextImageData;
+  let text: TextEncoder;
+  if (opts.prepared) {
+    data = opts.prepared.data;
+    text = opts.prepared.text;
+  } else {
+    const aeStart = Date.now();
+    trained = await loadOrTrainAutoencoder({ ...c.autoencoder }, 0, c.data.imageSize, log, (step, total, loss) =>
+      opts.onProgress?.({ step, total, phase: 'joint', loss, flow: 0, enc: 0, kl: 0, lr: c.autoencoder.lr, elapsedS: (Date.now() - aeStart) / 1000, etaS: ((Date.now() - aeStart) / 1000 / step) * (total - step), stage: 'autoencoder' }),
+    );
+    data = loadTrainingData(trained, c.data.trainCount, 0);
+    text = await loadTextEncoder(c.text.encoder);
+  }
+
+  const models = buildModels(c, { size: data.latentSize, channels: data.latentChannels }, { tokens: text.maxTokens, dim: text.dim });
+  const opt = new AdamW({ lr: c.optim.lr, beta1: c.optim.beta1, beta2: c.optim.beta2, eps: c.optim.eps, weightDecay: c.optim.weightDecay });
+  const all = models.params.list();
+  const ema = new Ema(all, c.emaDecay);
+  const csvFile = path.join(out, 'metrics.csv');
+  let start = 0;
+  let elapsedBefore = 0;
+  const disposeAll = () => {
+    ema.dispose();
+    opt.dispose();
+    models.dispose();
+    if (!opts.prepared) {
+      text.dispose();
+      trained?.ae.params.dispose();
+    }
+  };
+  try {
+    if (resume) {
+      const ck = readCheckpoint<CheckpointMeta>(ckptFile);
+      assignFrom(ck, all.map((v) => [v.name, v]), ckptFile);
+      assignFrom(ck, [...ema.shadow].map(([n, s]) => [`ema/${n}`, s]), ckptFile);
+      for (const [name] of ck.tensors) {
+        const m = /^adam_(m|v)\/(.*)$/.exec(name);
+        if (!m) continue;
+        const p = models.params.vars.get(m[2]);
+        if (!p) throw new CrossflowError(`checkpoint ${ckptFile}: optimiser state for unknown parameter '${m[2]}'`);
+        const map = m[1] === 'm' ? opt.m : opt.v;
+        const e = ck.tensors.get(name)!;
+        if (!map.has(m[2])) map.set(m[2], tf.variable(tf.zeros(p.shape), false, `${m[2]}/adam_${m[1]}`));
+        tf.tidy(() => map.get(m[2])!.assign(tf.tensor(e.values, e.shape)));
+      }
+      opt.step = ck.meta.adamStep;
+      start = ck.meta.step;
+      elapsedBefore = ck.meta.elapsedS;
+      truncateCsv(csvFile, start);
+      log(`resuming ${out} from step ${start}`);
+    } else {
+      fs.writeFileSync(csvFile, CSV_COLUMNS.join(',') + '\n');
+      for (const f of ['bad.ckpt', 'summary.json']) if (fs.existsSync(path.join(out, f))) fs.unlinkSync(path.join(out, f));
+    }
+    const counts = models.counts;
+    const phases = phasesOf(c);
+    const total = totalSteps(c);
+    const end = Math.min(total, opts.stopAfter ?? total);
+    const badStep = c.guidance.mode === 'autoguidance' ? c.guidance.badStep || Math.max(1, Math.round(total / 10)) : -1;
+    const meta = (step: number, elapsedS: number): CheckpointMeta => ({
+      step, adamStep: opt.step, elapsedS, config: c, counts,
+      autoencoderFile: trained ? path.relative(out, trained.file) : null, latentScale: trained ? trained.meta.scale : null,
+    });
+    const t0 = Date.now();
+    let lastLoss = NaN;
+    let lastSaved = start;
+    for (let step = start; step < end; step++) {
+      const phase = phases.find((p) => step >= p.start && step < p.end)!;
+      const vars = models.varsOf(phase.name === 'joint' ? 'all' : phase.name);
+      const draw = drawStep(c, data, step);
+      const lr = learningRate(c, step);
+      let uncond = 0;
+      const stats = tf.tidy(() => {
+        let terms: ReturnType<typeof lossTerms> | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          terms = lossTerms(models, text, data, draw, phase.name);
+          // variableGrads disposes everything but its result: keep the separate terms for logging.
+          for (const k of [terms.flow, terms.enc, terms.kl]) tf.keep(k);
+          return terms.total;
+        }, vars);
+        const t = terms as unknown as ReturnType<typeof lossTerms>;
+        uncond = t.uncond;
+        const gradNorm = tf.addN(Object.values(grads).map((g) => g.square().sum())).sqrt();
+        const packed = tf.stack([value, t.flow, t.enc, t.kl, gradNorm]).dataSync();
+        tf.dispose([t.flow, t.enc, t.kl]);
+        if (!Array.from(packed).every(Number.isFinite)) return { packed, ok: false };
+        opt.apply(vars, grads, lr);
+        return { packed, ok: true };
+      });
+      const [loss, flow, enc, kl, gradNorm] = Array.from(stats.packed);
+      if (!stats.ok)
+        throw new CrossflowError(
+          `training stopped at step ${step + 1} (${phase.name} phase): non-finite values (loss ${loss}, flow ${flow}, enc ${enc}, kl ${kl}, grad norm ${gradNorm}); ` +
+            `the update was not applied and the last good checkpoint (step ${lastSaved}) is kept at ${ckptFile}. Lower optim.lr or raise optim.warmupSteps.`,
+        );
+      ema.update(all);
+      lastLoss = loss;
+      const done = step + 1;
+      const elapsedS = elapsedBefore + (Date.now() - t0) / 1000;
+      fs.appendFileSync(csvFile, [done, phase.name, lr.toExponential(4), loss, flow, enc, kl, gradNorm, uncond, elapsedS.toFixed(2)].join(',') + '\n');
+      if (done === badStep) {
+        ema.swap(all);
+        writeCheckpoint(path.join(out, 'bad.ckpt'), meta(done, elapsedS), all.map((v) => [v.name, v]));
+        ema.swap(all);
+      }
+      if (done % c.log.checkpointEvery === 0 || done === total) {
+        writeCheckpoint(ckptFile, meta(done, elapsedS), stateTensors(models, ema, opt));
+        lastSaved = done;
+      }
+      const rate = (Date.now() - t0) / 1000 / (done - start);
+      opts.onProgress?.({ step: done, total, phase: phase.name, loss, flow, enc, kl, lr, elapsedS, etaS: rate * (total - done), stage: 'model' });
+    }
+    const seconds = elapsedBefore + (Date.now() - t0) / 1000;
+    const result: TrainResult = {
+      out, steps: end, resumedFrom: start, seconds, counts, lastLoss, stoppedEarly: end < total,
+      autoencoder: trained ? { psnr: trained.meta.testPsnr, seconds: trained.meta.trainSeconds, file: trained.file } : null,
+    };
+    if (end === total) fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
+    return result;
+  } finally {
+    disposeAll();
+  }
+}
