@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { invalidValue } from '../errors';
+import { repoPath } from '../paths';
 import { withPage } from './chromium';
 import { pngSize } from './imageGrid';
 import { figureSize, plotPng, plotSvg, type PlotlyFigure, type PlotSize } from './plotly';
@@ -27,7 +28,7 @@ export interface ExportedFigure {
   height: number;
 }
 
-export const FIGURES_DIR = path.resolve(__dirname, '..', '..', 'results', 'figures');
+export const FIGURES_DIR = repoPath('results', 'figures');
 
 /** A one-page PDF of an SVG document exactly `width` x `height` CSS px. */
 export function svgToPdf(svg: string, width: number, height: number): Promise<Buffer> {

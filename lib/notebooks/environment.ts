@@ -1,14 +1,13 @@
 // The logic behind notebooks/00_environment.ipynb: what runs here (backend, versions), how fast
 // (matmul sweep, the ref-dit training step), and a look at the display helpers (grid, plot, table).
 import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { createCanvas } from 'canvas';
 import type { BackendReport } from '../backend/select';
 import type { ImageGridOptions, RgbImage } from '../display/imageGrid';
 import type { PlotlyFigure } from '../display/plotly';
 import { byProfile, profile } from './profile';
-import { REPO_ROOT } from './runner';
+import { repoPath } from '../paths';
 
 /** The backend report as table rows. */
 export function backendRows(report: BackendReport): Array<{ item: string; value: string }> {
@@ -83,7 +82,7 @@ export function matmulFigure(points: MatmulPoint[], backend: string): PlotlyFigu
   };
 }
 
-export const REF_DIT_RESULTS = path.join(REPO_ROOT, 'results', 'bench', 'ref-dit.json');
+export const REF_DIT_RESULTS = repoPath('results', 'bench', 'ref-dit.json');
 
 export interface RefDitRow {
   source: string;

@@ -11,6 +11,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CrossflowError } from '../errors';
+import { repoPath } from '../paths';
 import type { Profile } from './profile';
 
 // The markers the kernel hook writes (outside a tslab kernel, requiring it only defines them).
@@ -20,9 +21,8 @@ export const { FAIL_MARK, SKIP_MARK } = hook;
 /** What tslab's own process handlers print for rejections and throws outside the cell's flow. */
 const TSLAB_ASYNC_ERROR = /^(UnhandledPromiseRejection|UncaughtException): (.*)$/m;
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const NOTEBOOKS_DIR = path.join(REPO_ROOT, 'notebooks');
-export const NOTEBOOK_RESULTS_DIR = path.join(REPO_ROOT, 'results', 'notebooks');
+export const NOTEBOOKS_DIR = repoPath('notebooks');
+export const NOTEBOOK_RESULTS_DIR = repoPath('results', 'notebooks');
 const KERNEL_HOOK = path.join(__dirname, 'kernelHook.js');
 
 export interface RunOptions {
@@ -202,7 +202,7 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
   const html = path.join(outDir, `${name}.html`);
   for (const stale of [ipynb, html]) fs.rmSync(stale, { force: true });
 
-  const binDir = path.join(REPO_ROOT, 'node_modules', '.bin');
+  const binDir = repoPath('node_modules', '.bin');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // The tslab kernelspec runs the bare command `tslab`.
