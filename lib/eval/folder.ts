@@ -4,6 +4,8 @@
 //   prompt:      `caption` (for text-to-image: the prompt the image was generated from)
 //   dataset:     `dataset` ('shapes' | 'mnist' | 'fashion'), else inferred from the captions
 //   captioning:  `prediction` | `generated` (the generated caption) with `references` | `captions`
+//   super-res:   the image file with `target` (the high-resolution PNG)
+//   depth:       `depth_file` and `target_depth_file`: raw little-endian float32 depth maps (H*W values)
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadImage, createCanvas } from 'canvas';

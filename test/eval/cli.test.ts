@@ -66,3 +66,26 @@ test('a captioning folder is scored with the caption metrics', async () => {
   assert.ok(r.meteor > 0.5 && r.meteor < 1);
   assert.equal(r.caption_attributes.exact, 1);
 });
+
+test('a depth folder gets AbsRel, RMSE and deltas; a super-resolution folder gets PSNR and SSIM', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-depth-'));
+  const gt = Float32Array.from([1, 2, 4, 10]);
+  const pred = Float32Array.from([1, 2.4, 6, 5]); // ratios 1, 1.2, 1.5, 2
+  fs.writeFileSync(path.join(dir, 'gt.f32'), Buffer.from(gt.buffer));
+  fs.writeFileSync(path.join(dir, 'pred.f32'), Buffer.from(pred.buffer));
+  fs.writeFileSync(path.join(dir, 'samples.jsonl'), JSON.stringify({ depth_file: 'pred.f32', target_depth_file: 'gt.f32' }) + '\n');
+  const d = (await evaluateFolder(dir)) as Record<string, number>;
+  assert.ok(Math.abs(d.absrel - (0 + 0.2 + 0.5 + 0.5) / 4) < 1e-6);
+  assert.equal(d.delta1, 0.5);
+
+  const sr = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-sr-'));
+  const s = generateShapes({ split: 'test', count: 1, seed: 0 })[0];
+  const off = Uint8ClampedArray.from(s.rgb, (v, i) => (i === 0 ? v + 10 : v)); // one channel value off by 10
+  writePngRgb(path.join(sr, 'out.png'), off, 32, 32);
+  writePngRgb(path.join(sr, 'hr.png'), s.rgb, 32, 32);
+  fs.writeFileSync(path.join(sr, 'samples.jsonl'), JSON.stringify({ file: 'out.png', target: 'hr.png' }) + '\n');
+  const r = (await evaluateFolder(sr)) as Record<string, number>;
+  // MSE = 100 / (32 * 32 * 3) -> PSNR = 10 log10(255^2 / MSE)
+  assert.ok(Math.abs(r.psnr - 10 * Math.log10((255 * 255 * 3072) / 100)) < 1e-9);
+  assert.ok(r.ssim > 0.99 && r.ssim < 1);
+});

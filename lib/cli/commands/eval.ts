@@ -3,15 +3,21 @@
 //   crossflow eval --run DIR [--count N] [--json]      sample from a trained run, then score (see runs below)
 //   crossflow eval judges [--json]                     the judges' accuracy on the real test splits
 //   crossflow eval ladder [--count N] [--json]         the FID sanity ladder on real Shapes data
+//   crossflow eval bench [--count N] [--save FILE]        time eval --images on N real images
 //   crossflow eval train-judges [--only shapes,mnist,fashion] [--steps N]
 import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as os from 'os';
+import { generateShapes } from '../../data/shapes';
 import { info, printReport } from '../report';
 import { CrossflowError, invalidValue } from '../../errors';
 import { initBackend } from '../../backend/select';
-import { readImageFolder, readSamplesJsonl, imageFileOf, FolderLine } from '../../eval/folder';
-import { evaluateShapesImages, fidSanityLadder, captionAttributeAccuracy } from '../../eval/shapesEval';
+import { readImageFolder, readSamplesJsonl, imageFileOf, FolderLine, writePngRgb, readPngRgb } from '../../eval/folder';
+import { evaluateShapesImages, fidSanityLadder, captionAttributeAccuracy, shapesFid } from '../../eval/shapesEval';
+import { depthMetrics } from '../../eval/depth';
+import { psnr } from '../../eval/image/psnr';
+import { ssim } from '../../eval/image/ssim';
 import { evaluateDigitImages, labelOfCaption, rgbToGray } from '../../eval/digitsEval';
 import { scoreCaptions } from '../../eval/captions';
 import { parseCaption } from '../../data/shapes/captions';
@@ -59,6 +65,45 @@ export async function evaluateFolder(dir: string, opts: { count?: number; realCo
     const withAttrs = chosen.filter((l) => l.attributes);
     if (withAttrs.length === chosen.length) {
       report.caption_attributes = captionAttributeAccuracy(preds, chosen.map((l) => l.attributes as never));
+    }
+    return report;
+  }
+  // Depth folders: predicted and true depth maps as raw little-endian float32 files (H*W values).
+  const depthLines = lines.filter((l) => typeof l.depth_file === 'string' && typeof l.target_depth_file === 'string');
+  if (depthLines.length) {
+    const chosen = opts.count ? depthLines.slice(0, opts.count) : depthLines;
+    const read = (f: string) => {
+      const b = fs.readFileSync(path.resolve(dir, f));
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    };
+    const per = chosen.map((l) => depthMetrics(read(l.depth_file as string), read(l.target_depth_file as string)));
+    const mean = (k: 'absrel' | 'rmse' | 'delta1' | 'delta2' | 'delta3') => per.reduce((a, m) => a + m[k], 0) / per.length;
+    Object.assign(report, { task: 'depth', n: per.length, absrel: mean('absrel'), rmse: mean('rmse'), delta1: mean('delta1'), delta2: mean('delta2'), delta3: mean('delta3'), averaging: 'per image, then mean' });
+    return report;
+  }
+  // Super-resolution folders: each output PNG with its high-resolution target PNG.
+  const srLines = lines.filter((l) => imageFileOf(l) && typeof l.target === 'string');
+  if (srLines.length) {
+    const chosen = opts.count ? srLines.slice(0, opts.count) : srLines;
+    let p = 0, q = 0, finite = 0;
+    const outputs = [];
+    for (const l of chosen) {
+      const a = await readPngRgb(path.resolve(dir, imageFileOf(l) as string));
+      const b = await readPngRgb(path.resolve(dir, l.target as string));
+      if (a.width !== b.width || a.height !== b.height) throw new CrossflowError(`super-resolution output ${imageFileOf(l)} is ${a.width}x${a.height}, target ${b.width}x${b.height}`);
+      const v = psnr(a.rgb, b.rgb, 255);
+      if (Number.isFinite(v)) { p += v; finite++; }
+      q += ssim(a.rgb, b.rgb, a.height, a.width, 3);
+      outputs.push({ ...a, caption: String(l.caption ?? '') });
+    }
+    Object.assign(report, { task: 'super-resolution', n: chosen.length, psnr: finite ? p / finite : Infinity, ssim: q / chosen.length });
+    const dataset = typeof lines[0].dataset === 'string' ? (lines[0].dataset as string) : null;
+    if (dataset === 'mnist' || dataset === 'fashion') {
+      const r = await evaluateDigitImages(dataset, outputs.map(rgbToGray), outputs.map((o) => o.caption));
+      Object.assign(report, { fid: r.fid, fid_n: r.fid_n, fid_name: r.fid_name, fid_reference_n: r.fid_reference_n });
+    } else if (dataset === 'shapes') {
+      const r = await shapesFid(outputs, opts.realCount);
+      Object.assign(report, { fid: r.fid, fid_n: r.fid_n, fid_name: r.name, fid_reference_n: r.reference_n });
     }
     return report;
   }
@@ -145,6 +190,41 @@ export function register(program: Command): void {
       const rungs = await fidSanityLadder(n);
       const report = { n, fid_name: `FID-${n >= 1000 ? n / 1000 + 'K' : n}`, rungs };
       printReport(!!opts.json, report, () => rungs.map((r) => `${r.name.padEnd(26)} ${r.fid.toFixed(3)}`).join('\n'));
+    });
+
+  evalCmd
+    .command('bench')
+    .description('time `eval --images` on N real Shapes test images written as PNGs (speed target: 1000 in under a minute)')
+    .option('--count <n>', 'images (default 1000)', positiveInt('--count'))
+    .option('--save <file>', 'also write the JSON result to this file (e.g. results/eval/bench.json)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { count?: number; save?: string; json?: boolean }) => {
+      const backend = await initBackend();
+      const n = opts.count ?? 1000;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-eval-bench-'));
+      const scenes = generateShapes({ split: 'test', count: n, seed: 0, start: 100000 });
+      fs.writeFileSync(path.join(dir, 'samples.jsonl'), scenes.map((s, i) => {
+        writePngRgb(path.join(dir, `${i}.png`), s.rgb, s.width, s.height);
+        return JSON.stringify({ file: `${i}.png`, caption: s.caption, dataset: 'shapes' });
+      }).join('\n') + '\n');
+      // Cold: first evaluation in this process (loads the judge, computes the 5000-image reference).
+      const t0 = Date.now();
+      const cold = await evaluateFolder(dir);
+      const coldS = (Date.now() - t0) / 1000;
+      const t1 = Date.now();
+      await evaluateFolder(dir);
+      const warmS = (Date.now() - t1) / 1000;
+      fs.rmSync(dir, { recursive: true, force: true });
+      const report = {
+        workload: `eval --images, ${n} Shapes images (PNG), FID vs 5000 real, GenEval, CLIP`, backend: backend.backend, n,
+        cold_seconds: coldS, warm_seconds: warmS, target_seconds: 60, clip_score_computed: cold.clip_score != null,
+        cpus: os.cpus().length, measured_at: new Date().toISOString(),
+      };
+      if (opts.save) {
+        fs.mkdirSync(path.dirname(opts.save), { recursive: true });
+        fs.writeFileSync(opts.save, JSON.stringify(report, null, 2) + '\n');
+      }
+      printReport(!!opts.json, report, () => Object.entries(report).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
     });
 
   evalCmd
