@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../../errors';
+import { repoPath } from '../../paths';
 
 export interface JudgeManifest {
   name: string;
@@ -27,7 +28,7 @@ export interface JudgeManifest {
 
 /** Default folder of the committed judges. */
 export function judgesDir(): string {
-  return path.join(__dirname, '..', '..', '..', 'results', 'eval', 'judges');
+  return repoPath('results', 'eval', 'judges');
 }
 
 export async function saveJudgeWeights(dir: string, manifest: Omit<JudgeManifest, 'weightShapes'>, weights: tf.Tensor[]): Promise<JudgeManifest> {
