@@ -9,11 +9,14 @@ export const PAD = '<pad>';
 export const UNK = '<unk>';
 export const BOS = '<bos>';
 export const EOS = '<eos>';
-export const SPECIAL_TOKENS = [PAD, UNK, BOS, EOS] as const;
+/** Stands in for a hidden word when the language model is pretrained by masked-word prediction. */
+export const MASK = '<mask>';
+export const SPECIAL_TOKENS = [PAD, UNK, BOS, EOS, MASK] as const;
 export const PAD_ID = 0;
 export const UNK_ID = 1;
 export const BOS_ID = 2;
 export const EOS_ID = 3;
+export const MASK_ID = 4;
 
 /** Longest caption, in tokens, including <bos> and <eos>; longer ones are an error. */
 export const DEFAULT_MAX_TOKENS = 16;
