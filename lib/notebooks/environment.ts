@@ -94,13 +94,13 @@ export interface RefDitRow {
 
 /**
  * The ref-dit training-step numbers: a live run sized by profile (smoke: 1 warm-up + 2 steps at
- * batch 8; small/paper: the agreed 3 + 20 steps at batch 32), plus the committed
- * results/bench/ref-dit.json when it exists.
+ * batch 8; small: 2 + 5 steps at batch 32; paper: the agreed 3 + 20 steps at batch 32), plus the
+ * committed results/bench/ref-dit.json (`npm run bench`) when it exists.
  */
 export async function refDitRows(): Promise<RefDitRow[]> {
   const rows: RefDitRow[] = [];
   const { runRefDitBench } = await import('../bench/refDit');
-  const opts = byProfile({ smoke: { warmup: 1, steps: 2, batch: 8 }, small: { warmup: 3, steps: 20, batch: 32 }, paper: { warmup: 3, steps: 20, batch: 32 } });
+  const opts = byProfile({ smoke: { warmup: 1, steps: 2, batch: 8 }, small: { warmup: 2, steps: 5, batch: 32 }, paper: { warmup: 3, steps: 20, batch: 32 } });
   const live = await runRefDitBench(opts);
   rows.push({ source: `this run (profile ${profile()})`, backend: live.backend, batch: live.batch, steps: live.steps, step_ms_median: live.step_ms_median });
   if (fs.existsSync(REF_DIT_RESULTS)) {
