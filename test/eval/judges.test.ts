@@ -8,7 +8,7 @@ import { initBackend } from '../../lib/backend/select';
 import { generateShapes } from '../../lib/data/shapes';
 import {
   encodeTargets, decodeHead, shapesJudgeAccuracy, loadJudge, judgeShapes, judgeDigits, digitTestSplit, confusionMatrix,
-  HEAD_CHANNELS, GRID, DIGIT_TARGETS,
+  HEAD_CHANNELS, GRID, DIGIT_TARGETS, logitFromOffset, offsetFromLogit,
 } from '../../lib/eval/judges';
 import { SHAPES_TARGETS } from '../../lib/eval/judges/trainShapes';
 import { fidSanityLadder } from '../../lib/eval/shapesEval';
@@ -18,20 +18,25 @@ test('dense head: targets encoded as logits decode back to the same objects', as
   const truth = scenes.map((s) => s.attributes.objects);
   const t = encodeTargets(truth);
   // A perfect head: objectness +-20, class logits one-hot x 20, offsets as logits of the targets.
+  const offLogit = tf.tensor4d(Float32Array.from((await t.off.data()) as Float32Array, logitFromOffset), t.off.shape as [number, number, number, number]);
   const head = tf.tidy(() => {
     const obj = t.obj.mul(40).sub(20).expandDims(-1); // (B, 8, 8, 1)
     const cls = t.cls;
     const oh = (col: number, n: number) => tf.oneHot(cls.slice([0, 0, 0, col], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D, n).toFloat().mul(20);
-    const off = t.off.clipByValue(1e-4, 1 - 1e-4);
-    const offLogit = off.div(tf.scalar(1).sub(off)).log();
     return tf.concat([obj, oh(0, 4), oh(1, 6), oh(2, 2), offLogit], 3);
   });
   assert.deepEqual(head.shape, [20, GRID, GRID, HEAD_CHANNELS]);
   const decoded = decodeHead((await head.data()) as Float32Array, 20);
-  tf.dispose([head, t.obj, t.cls, t.off]);
+  tf.dispose([head, offLogit, t.obj, t.cls, t.off]);
   const acc = shapesJudgeAccuracy(truth, decoded, 32);
   for (const k of ['shape', 'color', 'size', 'position', 'count', 'counts', 'scene'] as const) assert.equal(acc[k], 1, k);
   assert.ok(acc.meanCenterError < 1e-3);
+  // Border centers are assigned to both neighbouring cells and decode to one object.
+  const border = [[{ shape: 'circle', color: 'red', size: 'small', cx: 8, cy: 14 }]] as never;
+  const bt = encodeTargets(border);
+  assert.equal((await bt.obj.sum().data())[0], 2); // cells x = 1 and 2, y = 3
+  tf.dispose([bt.obj, bt.cls, bt.off]);
+  assert.ok(Math.abs(offsetFromLogit(logitFromOffset(-0.2)) + 0.2) < 1e-9);
 });
 
 test('accuracy bookkeeping by hand: a missed object, a wrong color, an extra detection', () => {

@@ -3,7 +3,8 @@
 // (one cell = 4x4 pixels at 32x32), as in single-stage detectors. The cell that contains an
 // object's center is "responsible" for it: it predicts objectness, the object's shape, color and
 // size classes, and the center's offset inside the cell. Objects never overlap and are at least
-// 7 px apart, so no cell ever holds two centers. Counts and relations follow from the decoded set.
+// 7 px apart, so no cell ever holds two centers (centers within 1 px of a border are assigned to
+// the cells on both sides; decoding merges proposals that point at the same center). Counts and relations follow from the decoded set.
 // Features for FID: the mean over cells of the last hidden layer (64 values per image).
 import * as tf from '@tensorflow/tfjs';
 import { COLORS, SHAPES, SIZES, Shape, Color, Size } from '../../data/shapes/world';
@@ -18,6 +19,25 @@ const COLOR0 = SHAPE0 + SHAPES.length;
 const SIZE0 = COLOR0 + COLORS.length;
 const OFF0 = SIZE0 + SIZES.length;
 export const HEAD_CHANNELS = OFF0 + 2;
+/**
+ * Objects whose center lies within ASSIGN_MARGIN px of a cell border are assigned to the cells on
+ * both sides (as YOLOv5 assigns neighbouring cells): a center exactly on a border (x = 8.0 is
+ * common, centers snap to quarter pixels) otherwise leaves the network unsure which of two cells
+ * fires, and both stay below 0.5. Offsets therefore range over [-m, 1 + m] cells, m = margin / CELL.
+ */
+export const ASSIGN_MARGIN = 1;
+const OFF_MARGIN = ASSIGN_MARGIN / CELL;
+
+/** Offset in cells from the raw head value: (1 + 2m) sigmoid(v) - m. */
+export function offsetFromLogit(v: number): number {
+  return (1 + 2 * OFF_MARGIN) / (1 + Math.exp(-v)) - OFF_MARGIN;
+}
+
+/** Inverse of offsetFromLogit. */
+export function logitFromOffset(o: number): number {
+  const u = (o + OFF_MARGIN) / (1 + 2 * OFF_MARGIN);
+  return Math.log(u / (1 - u));
+}
 
 export interface JudgedObject {
   shape: Shape;
@@ -65,15 +85,19 @@ export function encodeTargets(batch: TargetObject[][]): { obj: tf.Tensor3D; cls:
   const off = new Float32Array(B * GRID * GRID * 2);
   batch.forEach((objects, b) => {
     for (const o of objects) {
-      const gx = Math.min(GRID - 1, Math.max(0, Math.floor(o.cx / CELL)));
-      const gy = Math.min(GRID - 1, Math.max(0, Math.floor(o.cy / CELL)));
-      const cell = (b * GRID + gy) * GRID + gx;
-      obj[cell] = 1;
-      cls[cell * 3] = SHAPES.indexOf(o.shape);
-      cls[cell * 3 + 1] = COLORS.indexOf(o.color);
-      cls[cell * 3 + 2] = SIZES.indexOf(o.size);
-      off[cell * 2] = o.cx / CELL - gx;
-      off[cell * 2 + 1] = o.cy / CELL - gy;
+      const lo = (v: number) => Math.max(0, Math.floor((v - ASSIGN_MARGIN) / CELL));
+      const hi = (v: number) => Math.min(GRID - 1, Math.floor((v + ASSIGN_MARGIN) / CELL));
+      for (let gy = lo(o.cy); gy <= hi(o.cy); gy++) {
+        for (let gx = lo(o.cx); gx <= hi(o.cx); gx++) {
+          const cell = (b * GRID + gy) * GRID + gx;
+          obj[cell] = 1;
+          cls[cell * 3] = SHAPES.indexOf(o.shape);
+          cls[cell * 3 + 1] = COLORS.indexOf(o.color);
+          cls[cell * 3 + 2] = SIZES.indexOf(o.size);
+          off[cell * 2] = o.cx / CELL - gx;
+          off[cell * 2 + 1] = o.cy / CELL - gy;
+        }
+      }
     }
   });
   return {
@@ -98,7 +122,7 @@ export function judgeLoss(head: tf.Tensor4D, t: { obj: tf.Tensor3D; cls: tf.Tens
       const perCell = tf.losses.softmaxCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.NONE) as tf.Tensor1D;
       return perCell.mul(objT).sum().div(nPos);
     };
-    const offPred = tf.sigmoid(flat.slice([0, OFF0], [-1, 2])); // (N, 2) in (0, 1)
+    const offPred = tf.sigmoid(flat.slice([0, OFF0], [-1, 2])).mul(1 + 2 * OFF_MARGIN).sub(OFF_MARGIN); // (N, 2) in (-m, 1 + m)
     const offLoss = offPred.sub(t.off.reshape([-1, 2])).square().sum(1).mul(objT).sum().div(nPos);
     return objLoss
       .mul(4)
@@ -115,8 +139,16 @@ function argmax(a: Float32Array, start: number, n: number): number {
   return best;
 }
 
-/** Decodes the head output into objects per image: cells with objectness > 0.5, suppressing duplicates within 3 px. */
-export function decodeHead(headData: Float32Array, batch: number, threshold = 0.5, minDistance = 3): JudgedObject[][] {
+/**
+ * Decodes the head output into objects per image. An object whose center lies on a cell border
+ * (centers snap to a quarter-pixel grid, so x = 8.0 is common) can split its objectness between
+ * two neighbouring cells, each below 0.5, while both cells' offsets point at the same center.
+ * So: every cell with objectness > `candidate` proposes a center; proposals within `mergeDistance`
+ * px (distinct objects are >= 7 px apart) form one cluster whose score is the sum of their
+ * probabilities (capped at 1); clusters above `threshold` are objects, described by their most
+ * confident cell.
+ */
+export function decodeHead(headData: Float32Array, batch: number, threshold = 0.5, candidate = 0.1, mergeDistance = 2.5): JudgedObject[][] {
   const out: JudgedObject[][] = [];
   for (let b = 0; b < batch; b++) {
     const found: JudgedObject[] = [];
@@ -124,9 +156,9 @@ export function decodeHead(headData: Float32Array, batch: number, threshold = 0.
       for (let gx = 0; gx < GRID; gx++) {
         const base = ((b * GRID + gy) * GRID + gx) * HEAD_CHANNELS;
         const score = 1 / (1 + Math.exp(-headData[base]));
-        if (score <= threshold) continue;
-        const ox = 1 / (1 + Math.exp(-headData[base + OFF0]));
-        const oy = 1 / (1 + Math.exp(-headData[base + OFF0 + 1]));
+        if (score <= candidate) continue;
+        const ox = offsetFromLogit(headData[base + OFF0]);
+        const oy = offsetFromLogit(headData[base + OFF0 + 1]);
         found.push({
           shape: SHAPES[argmax(headData, base + SHAPE0, SHAPES.length)],
           color: COLORS[argmax(headData, base + COLOR0, COLORS.length)],
@@ -138,9 +170,13 @@ export function decodeHead(headData: Float32Array, batch: number, threshold = 0.
       }
     }
     found.sort((p, q) => q.score - p.score);
-    const kept: JudgedObject[] = [];
-    for (const o of found) if (kept.every((k) => Math.hypot(k.cx - o.cx, k.cy - o.cy) >= minDistance)) kept.push(o);
-    out.push(kept);
+    const clusters: JudgedObject[] = []; // representative (most confident) with the summed score
+    for (const o of found) {
+      const c = clusters.find((k) => Math.hypot(k.cx - o.cx, k.cy - o.cy) < mergeDistance);
+      if (c) c.score = Math.min(1, c.score + o.score);
+      else clusters.push({ ...o });
+    }
+    out.push(clusters.filter((c) => c.score > threshold));
   }
   return out;
 }
