@@ -26,7 +26,7 @@ function notebook(cells: string[]): object {
 }
 
 const NOTEBOOKS: Record<string, string[]> = {
-  good: ['# A good notebook', 'const answer: number = 6 * 7;', 'await new Promise((r) => setTimeout(r, 10));\nconsole.log(`profile=${process.env.CROSSFLOW_PROFILE} answer=${answer}`);'],
+  good: ['# A good notebook', 'const answer: number = 6 * 7;\nconsole.error("a warning on stderr is not a failure");', 'await new Promise((r) => setTimeout(r, 10));\nconsole.log(`profile=${process.env.CROSSFLOW_PROFILE} answer=${answer}`);'],
   throws: ['console.log("first");', '# Then it breaks', 'const data = [1, 2, 3];\nif (data.length === 3) throw new Error("bad data shape");', 'console.log("never runs");'],
   unawaited: ['console.log("first");', 'Promise.reject(new Error("nobody awaited me"));\nconsole.log("cell goes on");', 'console.log("never runs");'],
   timer: ['setTimeout(() => { throw new Error("thrown in a timer"); }, 0);', 'console.log("never runs");'],
