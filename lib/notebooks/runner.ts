@@ -115,7 +115,7 @@ export function resolveNotebooks(names: string[] | undefined, dir = NOTEBOOKS_DI
 function errorSummary(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.trim());
   const found =
-    lines.find((l) => /^\d+:\d+ - /.test(l)) ?? // tslab's compile diagnostics: "1:19 - Type ..."
+    lines.find((l) => /^(\S+ )?\d+:\d+ - /.test(l)) ?? // tslab's compile diagnostics: "[lib/x.ts ]1:19 - Type ..."
     lines.find((l) => /^[A-Za-z]*(Error|Exception)\b.*:/.test(l)) ??
     lines.find((l) => l !== '' && !l.startsWith('[crossflow]'));
   return found ?? 'the cell failed (no message)';
