@@ -27,7 +27,7 @@ export function baseConfig(): TrainConfig {
     guidance: { mode: 'indicator', uncondProb: 0.1, scale: 3, badStep: 0 },
     text: { encoder: 'random' },
     data: { dataset: 'shapes', trainCount: 20000, imageSize: 32 },
-    autoencoder: { channels: 32, latentChannels: 4, steps: 600, batchSize: 64, lr: 2e-3, klWeight: 1e-4 },
+    autoencoder: { kind: 'patch', channels: 32, latentChannels: 4, steps: 600, batchSize: 64, lr: 2e-3, klWeight: 1e-4 },
     sample: { steps: 50 },
     log: { checkpointEvery: 200 },
   };
@@ -83,11 +83,11 @@ export const PRESETS: Record<string, PresetSpec> = {
     model: { width: 256, depth: 8, heads: 4 },
     ve: { width: 128, layers: 4, heads: 4, ffn: 512, reductions: 3 },
   },
-  'fm-tiny': { family: 'baseline', description: 'baseline matched to tiny', model: { width: 32, depth: 1, heads: 2, mlpRatio: 2 }, extra: (c) => PRESETS.tiny.extra?.(c) },
-  'fm-xs': { family: 'baseline', description: 'baseline matched to xs', model: { width: 64, depth: 3, heads: 2 } },
-  'fm-small': { family: 'baseline', description: 'baseline matched to small', model: { width: 128, depth: 5, heads: 4 } },
-  'fm-base': { family: 'baseline', description: 'baseline matched to base', model: { width: 192, depth: 7, heads: 6 } },
-  'fm-large': { family: 'baseline', description: 'baseline matched to large', model: { width: 256, depth: 9, heads: 4 } },
+  'fm-tiny': { family: 'baseline', description: 'test-size baseline (not parameter-matched)', model: { width: 32, depth: 1, heads: 2, mlpRatio: 2 }, extra: (c) => PRESETS.tiny.extra?.(c) },
+  'fm-xs': { family: 'baseline', description: 'baseline matched to xs', model: { width: 72, depth: 3, heads: 2 } },
+  'fm-small': { family: 'baseline', description: 'baseline matched to small', model: { width: 128, depth: 4, heads: 4 } },
+  'fm-base': { family: 'baseline', description: 'baseline matched to base', model: { width: 192, depth: 6, heads: 6 } },
+  'fm-large': { family: 'baseline', description: 'baseline matched to large', model: { width: 256, depth: 8, heads: 4 } },
 };
 
 export const PRESET_NAMES = Object.keys(PRESETS);

@@ -47,7 +47,7 @@ export interface TrainConfig {
   };
   text: { encoder: string };
   data: { dataset: 'shapes'; trainCount: number; imageSize: number };
-  autoencoder: { channels: number; latentChannels: number; steps: number; batchSize: number; lr: number; klWeight: number };
+  autoencoder: { kind: 'patch' | 'conv'; channels: number; latentChannels: number; steps: number; batchSize: number; lr: number; klWeight: number };
   sample: { steps: number };
   log: { checkpointEvery: number };
 }
@@ -102,6 +102,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'data.dataset': { kind: 'enum', values: ['shapes'] },
   'data.trainCount': { kind: 'int', min: 2 },
   'data.imageSize': { kind: 'enum', values: ['32'] },
+  'autoencoder.kind': { kind: 'enum', values: ['patch', 'conv'] },
   'autoencoder.channels': { kind: 'int', min: 4 },
   'autoencoder.latentChannels': { kind: 'int', min: 1 },
   'autoencoder.steps': { kind: 'int', min: 1 },

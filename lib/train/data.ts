@@ -17,6 +17,7 @@ import { psnrOf } from './metrics';
 export const DATASETS_DIR = path.resolve(__dirname, '..', '..', 'datasets');
 
 export interface AutoencoderSettings {
+  kind: 'patch' | 'conv';
   channels: number;
   latentChannels: number;
   steps: number;
@@ -50,7 +51,7 @@ function hashOf(x: unknown): string {
 }
 
 export function autoencoderCommand(s: AutoencoderSettings, seed: number): string {
-  return `npx crossflow train-autoencoder --dataset shapes --seed ${seed} --steps ${s.steps} --channels ${s.channels} --batch ${s.batchSize}`;
+  return `npx crossflow train-autoencoder --dataset shapes --kind ${s.kind} --seed ${seed} --steps ${s.steps} --channels ${s.channels} --batch ${s.batchSize}`;
 }
 
 /** The autoencoder's training images: a fixed number of Shapes train samples. */
@@ -62,7 +63,7 @@ export function autoencoderFile(s: AutoencoderSettings, seed: number, imageSize:
 }
 
 function aeConfig(s: AutoencoderSettings, imageSize: number): AutoencoderConfig {
-  return { imageSize, latentChannels: s.latentChannels, channels: s.channels, klWeight: s.klWeight };
+  return { kind: s.kind, imageSize, latentChannels: s.latentChannels, channels: s.channels, klWeight: s.klWeight };
 }
 
 /** Standard normals (n) from a seeded stream. */

@@ -1,0 +1,173 @@
+// Sampling from a trained run: load its config, EMA weights, text encoder and autoencoder, encode the
+// prompts to z0 (CrossFlow: the sampled Text VE latent; baseline: Gaussian noise), integrate the flow
+// with Euler under the chosen guidance, and decode to RGB images. Also latent interpolation.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { CrossflowError, invalidValue } from '../errors';
+import { eulerSolve, VelocityField } from '../flow/solver';
+import { GuidanceMode, guide, guideDoubled } from '../guidance/combine';
+import { buildModels, Models } from '../models/crossflow';
+import { loadTextEncoder, TextEncoder } from '../text/encoder';
+import { TrainConfig } from './config';
+import { assignFrom, CheckpointFile, readCheckpoint } from './checkpoint';
+import { loadOrTrainAutoencoder, normals, TrainedAutoencoder } from './data';
+import { CheckpointMeta, checkpointPath } from './trainer';
+
+export interface LoadedRun {
+  dir: string;
+  config: TrainConfig;
+  step: number;
+  models: Models;
+  text: TextEncoder;
+  autoencoder: TrainedAutoencoder;
+  /** Under-trained weights for autoguidance (from bad.ckpt), if the run saved them. */
+  bad: Map<string, tf.Tensor> | null;
+  dispose(): void;
+}
+
+/** Loads a run directory with EMA weights in place of the raw ones. */
+export async function loadRun(dir: string, opts: { ema?: boolean } = {}): Promise<LoadedRun> {
+  const file = checkpointPath(dir);
+  if (!fs.existsSync(file)) throw new CrossflowError(`--run ${dir} has no checkpoint.ckpt; train one with: npx crossflow train --preset small --out ${dir}`);
+  const ck = readCheckpoint<CheckpointMeta>(file);
+  const config = ck.meta.config;
+  const autoencoder = await loadOrTrainAutoencoder({ ...config.autoencoder }, 0, config.data.imageSize);
+  const text = await loadTextEncoder(config.text.encoder);
+  const L = config.data.imageSize / 4;
+  const models = buildModels(config, { size: L, channels: config.autoencoder.latentChannels }, { tokens: text.maxTokens, dim: text.dim });
+  const vars = models.params.list();
+  const useEma = opts.ema ?? true;
+  assignFrom(ck as CheckpointFile<unknown>, vars.map((v) => [useEma ? `ema/${v.name}` : v.name, v]), file);
+  let bad: Map<string, tf.Tensor> | null = null;
+  const badFile = path.join(dir, 'bad.ckpt');
+  if (fs.existsSync(badFile)) {
+    const b = readCheckpoint<CheckpointMeta>(badFile);
+    bad = new Map([...b.tensors].map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
+  }
+  return {
+    dir, config, step: ck.meta.step, models, text, autoencoder, bad,
+    dispose: () => {
+      models.dispose();
+      text.dispose();
+      autoencoder.ae.params.dispose();
+      if (bad) tf.dispose([...bad.values()]);
+    },
+  };
+}
+
+export interface SampleOptions {
+  /** Guidance weight w (1 = no guidance). Default: the run's guidance.scale. */
+  cfg?: number;
+  steps?: number;
+  seed?: number;
+  /** Override the guidance used at sampling ('none' disables it). */
+  guidance?: GuidanceMode;
+}
+
+export interface GeneratedImages {
+  /** (B, H, W, 3) RGB bytes per image. */
+  images: Array<{ rgb: Uint8ClampedArray; width: number; height: number }>;
+  guidance: GuidanceMode;
+  cfg: number;
+  steps: number;
+}
+
+/** z0 (B, L, L, C) for prompts: sampled VE latents (CrossFlow) or N(0, I) (baseline), from `seed`. */
+export function sourceLatents(run: LoadedRun, prompts: string[], seed: number): tf.Tensor4D {
+  const c = run.config;
+  const L = c.data.imageSize / 4;
+  const C = c.autoencoder.latentChannels;
+  const eps = tf.tensor4d(normals(`sample:${seed}`, prompts.length * L * L * C), [prompts.length, L, L, C]);
+  if (c.family === 'baseline') return eps;
+  return tf.tidy(() => {
+    const { tokens, mask } = run.text.encode(prompts);
+    return run.models.ve!.apply(tokens, mask, eps).z0;
+  });
+}
+
+function guidanceOf(run: LoadedRun, opts: SampleOptions): { mode: GuidanceMode; w: number } {
+  const trained = run.config.guidance.mode;
+  let mode = opts.guidance ?? trained;
+  const w = opts.cfg ?? run.config.guidance.scale;
+  if (mode !== 'none' && mode !== trained) throw invalidValue('guidance', mode, `none or ${trained} (what this run was trained for)`);
+  if (w === 1) mode = 'none';
+  if (mode === 'autoguidance' && !run.bad) throw new CrossflowError(`${run.dir} has no bad.ckpt (the under-trained model autoguidance needs)`);
+  return { mode, w };
+}
+
+/** Integrates from given source latents z0 and decodes. */
+export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[], opts: SampleOptions = {}): GeneratedImages {
+  const c = run.config;
+  const { mode, w } = guidanceOf(run, opts);
+  const steps = opts.steps ?? c.sample.steps;
+  const B = z0.shape[0];
+  const flow = run.models.flow;
+  const vars = run.models.params.list().filter((v) => v.name.startsWith('flow.'));
+  const ones = tf.ones([B], 'int32') as tf.Tensor1D;
+  const both = tf.concat([tf.ones([B], 'int32'), tf.zeros([B], 'int32')]) as tf.Tensor1D;
+  const ctx = c.family === 'baseline' ? run.text.encode(prompts) : null;
+  const ctxBoth = c.family === 'baseline' && mode === 'cfg' ? run.text.encode([...prompts, ...prompts.map(() => '')]) : null;
+  const indicatorOn = c.guidance.mode === 'indicator';
+  const swapBad = () => {
+    for (const v of vars) {
+      const b = run.bad!.get(v.name)!;
+      const live = tf.keep(v.clone()); // runs inside the solver's tidy: keep the swapped-out weights
+      v.assign(b);
+      run.bad!.set(v.name, live);
+      b.dispose();
+    }
+  };
+  const field: VelocityField = (z, t) => {
+    const z4 = z as tf.Tensor4D;
+    if (mode === 'indicator') return guideDoubled(flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), both), w);
+    if (mode === 'cfg') return guideDoubled(flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), null, ctxBoth!), w);
+    const vGood = flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined);
+    if (mode !== 'autoguidance') return vGood;
+    swapBad();
+    const vBad = flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined);
+    swapBad();
+    return guide(vGood, vBad, w);
+  };
+  const z1 = eulerSolve(field, z0, { steps });
+  const { ae, meta } = run.autoencoder;
+  const pixels = tf.tidy(() => ae.decode(z1.div(meta.scale) as tf.Tensor4D).clipByValue(0, 1).mul(255).round());
+  const data = pixels.dataSync();
+  const [, H, W] = pixels.shape;
+  const images = Array.from({ length: B }, (_, b) => ({ rgb: Uint8ClampedArray.from(data.subarray(b * H * W * 3, (b + 1) * H * W * 3)), width: W, height: H }));
+  tf.dispose([z1, pixels, ones, both]);
+  if (ctx) tf.dispose([ctx.tokens, ctx.mask]);
+  if (ctxBoth) tf.dispose([ctxBoth.tokens, ctxBoth.mask]);
+  return { images, guidance: mode, cfg: w, steps };
+}
+
+/** Samples one image per prompt, in batches. */
+export function generate(run: LoadedRun, prompts: string[], opts: SampleOptions = {}, batch = 64): GeneratedImages {
+  const seed = opts.seed ?? 0;
+  let out: GeneratedImages | null = null;
+  for (let i = 0; i < prompts.length; i += batch) {
+    const chunk = prompts.slice(i, i + batch);
+    const z0 = sourceLatents(run, chunk, seed * 100003 + i);
+    const g = generateFrom(run, z0, chunk, opts);
+    z0.dispose();
+    if (!out) out = g;
+    else out.images.push(...g.images);
+  }
+  if (!out) throw invalidValue('prompts', '[]', 'at least one prompt');
+  return out;
+}
+
+/** Interpolation between two prompts' sampled latents: z_a + (z_b - z_a) i / (n + 1), i = 0..n+1, no renormalisation. */
+export function interpolate(run: LoadedRun, a: string, b: string, n: number, opts: SampleOptions = {}): GeneratedImages {
+  if (run.config.family !== 'crossflow') throw invalidValue('run family', run.config.family, 'crossflow (interpolation acts on Text VE latents)');
+  const z = sourceLatents(run, [a, b], opts.seed ?? 0);
+  const zs = tf.tidy(() => {
+    const [za, zb] = tf.split(z, 2);
+    const rows = Array.from({ length: n + 2 }, (_, i) => za.add(zb.sub(za).mul(i / (n + 1))));
+    return tf.concat(rows) as tf.Tensor4D;
+  });
+  const prompts = Array.from({ length: n + 2 }, (_, i) => (i < (n + 2) / 2 ? a : b));
+  const g = generateFrom(run, zs, prompts, opts);
+  tf.dispose([z, zs]);
+  return g;
+}

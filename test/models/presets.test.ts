@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend } from '../../lib/backend/select';
+import { buildModels } from '../../lib/models/crossflow';
+import { PRESETS, presetConfig } from '../../lib/models/presets';
+import { flowTransformer } from '../../lib/models/flowTransformer';
+import { REF_DIT_CONFIG } from '../../lib/bench/refDit';
+import { ParamStore } from '../../lib/nn/params';
+
+// Shapes latents 8x8x4 and the random text encoder's 16 x 64 tokens.
+const LATENT = { size: 8, channels: 4 };
+const TEXT = { tokens: 16, dim: 64 };
+
+function countOf(name: string): number {
+  const m = buildModels(presetConfig(name), LATENT, TEXT);
+  const n = m.counts.model;
+  m.dispose();
+  return n;
+}
+
+test('CrossFlow presets span ~10x in parameters; each baseline is within 10% of its CrossFlow size', async () => {
+  await initBackend();
+  const sizes = ['xs', 'small', 'base', 'large'].map((n) => [n, countOf(n)] as const);
+  for (let i = 1; i < sizes.length; i++) assert.ok(sizes[i][1] > sizes[i - 1][1], `${sizes[i][0]} > ${sizes[i - 1][0]}`);
+  assert.ok(sizes[3][1] / sizes[0][1] >= 10, `large/xs = ${sizes[3][1] / sizes[0][1]}`);
+  for (const [name, n] of sizes) {
+    const b = countOf(`fm-${name}`);
+    assert.ok(Math.abs(b - n) / n <= 0.1, `fm-${name} ${b} vs ${name} ${n}`);
+  }
+  assert.equal(PRESETS['fm-small'].family, 'baseline');
+});
+
+test('the ref-dit configuration keeps its 7,383,556 parameters', async () => {
+  await initBackend();
+  const p = new ParamStore(0);
+  flowTransformer(REF_DIT_CONFIG, p);
+  assert.equal(p.count(), 7383556);
+  p.dispose();
+});
+
+test('label-form indicator adds no token and the same parameters as the token form', async () => {
+  await initBackend();
+  const p1 = new ParamStore(0);
+  flowTransformer({ ...REF_DIT_CONFIG, width: 32, depth: 1, heads: 2 }, p1, 'a');
+  const p2 = new ParamStore(0);
+  flowTransformer({ ...REF_DIT_CONFIG, width: 32, depth: 1, heads: 2, indicatorForm: 'label' }, p2, 'b');
+  // The token form's positional table has one more row (the indicator token).
+  assert.equal(p1.count() - p2.count(), 32);
+  p1.dispose();
+  p2.dispose();
+});
