@@ -1,6 +1,6 @@
 // Seeded randomness for data generation. Every sample gets its own generator, seeded from
 // (dataset, split, seed, index), so sample i is the same bytes whether it is generated alone or in a batch.
-import seedrandom = require('seedrandom');
+import seedrandom from 'seedrandom';
 
 export interface Rng {
   /** Uniform in [0, 1). */

@@ -5,8 +5,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
+import { repoPath } from '../paths';
 
-export const ENCODERS_DIR = path.resolve(__dirname, '..', '..', 'datasets', 'encoders');
+export const ENCODERS_DIR = repoPath('datasets', 'encoders');
 
 export interface WeightSpec {
   name: string;

@@ -13,8 +13,9 @@ import { ParamStore } from '../nn/params';
 import { AdamW } from '../optim/adamw';
 import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { psnrOf } from './metrics';
+import { repoPath } from '../paths';
 
-export const DATASETS_DIR = path.resolve(__dirname, '..', '..', 'datasets');
+export const DATASETS_DIR = repoPath('datasets');
 
 export interface AutoencoderSettings {
   kind: 'patch' | 'conv';
