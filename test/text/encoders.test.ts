@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend/select';
+import { loadTextEncoder, TEXT_ENCODERS } from '../../lib/text/encoder';
+import { loadLmEncoder, trainLm, LM_DEFAULTS } from '../../lib/text/lm';
+import { readWord2VecCache } from '../../lib/text/word2vec';
+import { loadClip, clipRetrieval } from '../../lib/text/clip';
+import { sampleForCaption, shapesToTensor } from '../../lib/data/shapes';
+import { CrossflowError } from '../../lib/errors';
+
+const CAPTIONS = ['a red circle', 'a green triangle above a yellow square', 'a handwritten seven'];
+
+test('all four encoders: (B, n, d) tokens, 0/1 mask, zeros at padding, deterministic, no tensor leaks', async () => {
+  await initBackend();
+  for (const name of TEXT_ENCODERS) {
+    const enc = await loadTextEncoder(name);
+    assert.equal(enc.name, name);
+    assert.ok(enc.paramCount > 0);
+    const before = tf.memory().numTensors;
+    const a = enc.encode(CAPTIONS);
+    assert.deepEqual(a.tokens.shape, [3, enc.maxTokens, enc.dim]);
+    assert.deepEqual(a.mask.shape, [3, enc.maxTokens]);
+    const mask = a.mask.arraySync();
+    // <bos> + words + <eos>
+    assert.deepEqual(mask.map((row) => row.reduce((x, y) => x + y, 0)), [5, 9, 5]);
+    const tokens = a.tokens.arraySync();
+    for (let b = 0; b < 3; b++)
+      for (let t = 0; t < enc.maxTokens; t++) {
+        const norm = Math.hypot(...tokens[b][t]);
+        if (mask[b][t] === 0) assert.equal(norm, 0);
+        else assert.ok(norm > 0.3 * Math.sqrt(enc.dim) && norm < 3 * Math.sqrt(enc.dim), `${name}: token norm ${norm}`);
+      }
+    const b = enc.encode(CAPTIONS);
+    assert.deepEqual(b.tokens.arraySync(), tokens);
+    // The same word in two captions: identical for the context-free encoders, different for the contextual ones.
+    const red0 = tokens[0][2];
+    const other = enc.encode(['a red square']).tokens.arraySync()[0][2];
+    const same = red0.every((v, k) => Math.abs(v - other[k]) < 1e-6);
+    assert.equal(same, name === 'random' || name === 'word2vec', name);
+    tf.dispose([a.tokens, a.mask, b.tokens, b.mask]);
+    assert.ok(tf.memory().numTensors <= before + 2, `${name} leaked tensors`);
+    assert.throws(() => enc.encode(['a magenta circle']), CrossflowError);
+    enc.dispose();
+  }
+  await assert.rejects(() => loadTextEncoder('t5'), /allowed: random, word2vec, lm, clip/);
+});
+
+test('word2vec cache: colors are closer to colors than to shapes', () => {
+  const cache = readWord2VecCache();
+  const vec = (w: string) => cache.vectors[cache.vocabulary.indexOf(w)];
+  const cos = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k], 0) / (Math.hypot(...a) * Math.hypot(...b));
+  const colors = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'];
+  const shapes = ['circle', 'square', 'triangle', 'diamond'];
+  let within = 0, across = 0;
+  for (const c of colors) {
+    within += colors.filter((d) => d !== c).reduce((s, d) => s + cos(vec(c), vec(d)), 0) / 5;
+    across += shapes.reduce((s, d) => s + cos(vec(c), vec(d)), 0) / 4;
+  }
+  assert.ok(within / 6 > across / 6 + 0.2, `${within / 6} vs ${across / 6}`);
+  assert.equal(cache.vectors[0].length, 100);
+});
+
+test('lm: fills masked words with the right kind of word', async () => {
+  await initBackend();
+  const lm = loadLmEncoder();
+  const shapesPlural = ['circles', 'squares', 'triangles', 'diamonds'];
+  assert.ok(shapesPlural.includes(lm.fillMask('two blue <mask>')[0].word));
+  assert.ok(['left', 'right'].includes(lm.fillMask('a red circle to the <mask> of a blue square')[0].word));
+  assert.equal(lm.fillMask('a handwritten <mask>').every((x) => x.p >= 0), true);
+  assert.ok(lm.provenance.trainingSeconds > 0 && lm.provenance.command.includes('train-encoder lm'));
+  lm.dispose();
+});
+
+test('lm training steps: loss goes down and no tensors leak', async () => {
+  await initBackend();
+  const cfg = { ...LM_DEFAULTS, dim: 16, heads: 2, ffn: 32, steps: 40, batchSize: 16, corpusSamples: 40, lr: 1e-2 };
+  const before = tf.memory().numTensors;
+  const r = trainLm(1, cfg);
+  const first = r.lossCurve[0][1];
+  const last = r.lossCurve[r.lossCurve.length - 1][1];
+  assert.ok(last < first, `${first} -> ${last}`);
+  Object.values(r.weights).forEach((t) => t.dispose());
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('clip: matches images to their captions far above chance; image tower accepts 64x64', async () => {
+  await initBackend();
+  const clip = loadClip();
+  const r = clipRetrieval(clip, 'test', 64, 0);
+  assert.ok(r.imageToText > 0.2, JSON.stringify(r)); // chance is about 1/50
+  const img = shapesToTensor([sampleForCaption('a red circle', { seed: 1, size: 64 })]);
+  const sim = clip.similarity(img, ['a red circle', 'a blue square', 'two green triangles']).arraySync()[0];
+  assert.ok(sim[0] > sim[1] && sim[0] > sim[2], JSON.stringify(sim));
+  const e = clip.embedText(['a red circle']);
+  assert.ok(Math.abs(tf.norm(e).dataSync()[0] - 1) < 1e-4);
+  tf.dispose([img, e]);
+  assert.ok(clip.paramCount.image > 0 && clip.paramCount.text > 0);
+  clip.dispose();
+});
