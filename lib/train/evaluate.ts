@@ -1,0 +1,48 @@
+// Quick text-to-image check used by the quickstart: generate single-object Shapes prompts and read the
+// images back with the project's Shapes judge (lib/eval/judges). A sample is right when the judge's
+// most confident object has the prompted color and shape. Held-out pairs (never seen in training,
+// neither as images nor as captions) and seen pairs are reported separately.
+import { COLORS, SHAPES, colorShapePairs } from '../data/shapes/world';
+import { judgeShapes, loadJudge } from '../eval/judges';
+import { generate, LoadedRun, SampleOptions } from './generate';
+
+export interface SingleObjectResult {
+  prompts: number;
+  samplesPerPrompt: number;
+  /** Fraction of samples whose top object has the right color and shape. */
+  accuracy: number;
+  color: number;
+  shape: number;
+  /** Fraction with exactly one object read. */
+  oneObject: number;
+  perPrompt: Array<{ prompt: string; accuracy: number }>;
+}
+
+export function singleObjectPrompts(which: 'seen' | 'heldout'): string[] {
+  return colorShapePairs(which).map(([c, s]) => `${/^[aeiou]/.test(c) ? 'an' : 'a'} ${c} ${s}`);
+}
+
+export async function singleObjectAccuracy(run: LoadedRun, prompts: string[], samplesPerPrompt: number, opts: SampleOptions = {}): Promise<SingleObjectResult> {
+  const all = prompts.flatMap((p) => Array.from({ length: samplesPerPrompt }, () => p));
+  const g = generate(run, all, opts);
+  const { model } = await loadJudge('shapes');
+  const { objects } = await judgeShapes(model, g.images);
+  let right = 0, color = 0, shape = 0, one = 0;
+  const per = new Map<string, number>();
+  all.forEach((p, i) => {
+    const words = p.split(' ');
+    const want = { color: words.find((w) => (COLORS as readonly string[]).includes(w)), shape: words.find((w) => (SHAPES as readonly string[]).includes(w)) };
+    const read = [...objects[i]].sort((a, b) => b.score - a.score)[0];
+    const ok = !!read && read.color === want.color && read.shape === want.shape;
+    right += +ok;
+    color += +(!!read && read.color === want.color);
+    shape += +(!!read && read.shape === want.shape);
+    one += +(objects[i].length === 1);
+    per.set(p, (per.get(p) ?? 0) + +ok);
+  });
+  const n = all.length;
+  return {
+    prompts: prompts.length, samplesPerPrompt, accuracy: right / n, color: color / n, shape: shape / n, oneObject: one / n,
+    perPrompt: [...per].map(([prompt, k]) => ({ prompt, accuracy: k / samplesPerPrompt })),
+  };
+}

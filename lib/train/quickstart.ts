@@ -1,0 +1,62 @@
+// Helpers of notebooks/02_quickstart.ipynb (kept here so the notebook stays thin): the config for
+// each run profile, the loss-curve figure from metrics.csv, and the prompts it shows.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Profile } from '../notebooks/profile';
+import { presetConfig } from '../models/presets';
+import { applyOverrides, TrainConfig } from './config';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Where the notebook's run lives (git-ignored: checkpoints are not committed) and where its numbers go. */
+export function quickstartPaths(p: Profile): { runDir: string; resultsDir: string } {
+  return { runDir: path.join(REPO_ROOT, '.cache', 'runs', `quickstart-${p}`), resultsDir: path.join(REPO_ROOT, 'results', 'quickstart') };
+}
+
+/** smoke: a minute in CI (tiny model, short AE); small: the `small` preset as `crossflow train` runs it. */
+export function quickstartConfig(p: Profile): TrainConfig {
+  if (p === 'smoke')
+    return applyOverrides(presetConfig('small'), [
+      'steps=40', 'batchSize=16', 'data.trainCount=512', 'autoencoder.steps=40', 'autoencoder.channels=8',
+      'model.width=64', 'model.depth=2', 'optim.warmupSteps=5', 'sample.steps=10', 'log.checkpointEvery=20',
+    ]);
+  if (p === 'paper') return applyOverrides(presetConfig('base'), ['steps=20000']);
+  return presetConfig('small');
+}
+
+export const QUICKSTART_PROMPTS = [
+  'a red circle', 'a blue square', 'a green triangle', 'a yellow circle', 'an orange diamond', 'a purple square',
+  'two red squares', 'three blue circles', 'a red circle to the left of a blue square', 'a green triangle above a yellow square',
+  // held-out pairs: never seen in training, as images or captions
+  'a purple circle', 'an orange triangle',
+];
+
+/** Reads metrics.csv into columns. */
+export function readMetrics(file: string): Record<string, number[]> & { phase: string[] } {
+  const [head, ...rows] = fs.readFileSync(file, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  const out: Record<string, number[]> = {};
+  const phase: string[] = [];
+  for (const c of cols) if (c !== 'phase') out[c] = [];
+  for (const r of rows) {
+    const v = r.split(',');
+    cols.forEach((c, i) => (c === 'phase' ? phase.push(v[i]) : out[c].push(Number(v[i]))));
+  }
+  return Object.assign(out, { phase });
+}
+
+/** Exponential moving average for smoothing noisy per-step losses. */
+export function smooth(xs: number[], alpha = 0.05): number[] {
+  let m = xs[0] ?? 0;
+  return xs.map((x) => (m = alpha * x + (1 - alpha) * m));
+}
+
+/** A plotly figure of the per-step loss terms (smoothed), log-scale y. */
+export function lossFigure(file: string): { data: Array<Record<string, unknown>>; layout: Record<string, unknown> } {
+  const m = readMetrics(file);
+  const trace = (name: string, key: string) => ({ type: 'scatter', mode: 'lines', name, x: m.step, y: smooth(m[key]) });
+  return {
+    data: [trace('total', 'loss'), trace('flow matching', 'flow'), trace('L_enc', 'enc'), trace('KL', 'kl')],
+    layout: { title: 'Training losses (EMA-smoothed per step)', xaxis: { title: 'step' }, yaxis: { title: 'loss', type: 'log' }, width: 720, height: 400 },
+  };
+}
