@@ -3,7 +3,10 @@
 // embedding (reported as a fraction, like the paper's .26; no x100 and no clipping at 0).
 // R-precision: for each image, its own caption among 32 (itself + 31 other distinct captions of
 // the set, drawn with a seed) is ranked by cosine; the fraction ranked first.
+import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
+import { initBackend } from '../backend/select';
+import type { Clip } from '../text/clip';
 import { makeRng } from '../data/rng';
 
 /** What the evaluation needs from a CLIP model: L2-normalised embeddings, (N, d) row-major. */
@@ -70,50 +73,53 @@ export function rPrecisionFromEmbeddings(img: Float32Array, txt: Float32Array, c
   return hits / n;
 }
 
-/**
- * Adapts the project's small CLIP (lib/text/clip) to ClipEmbedder. The CLIP module belongs to the
- * text-encoder work; this reads the API it exposes at run time and reports clearly when it is absent.
- */
-export async function loadProjectClip(): Promise<ClipEmbedder> {
-  let mod: Record<string, unknown>;
+/** The project's small CLIP (lib/text/clip, trained contrastively on Shapes) as a ClipEmbedder. */
+let projectClip: Promise<ClipEmbedder> | null = null;
+
+export function loadProjectClip(): Promise<ClipEmbedder> {
+  if (!projectClip) {
+    projectClip = makeProjectClip();
+    projectClip.catch(() => (projectClip = null));
+  }
+  return projectClip;
+}
+
+async function makeProjectClip(): Promise<ClipEmbedder> {
+  await initBackend();
+  const { loadClip } = await import('../text/clip');
+  let clip: Clip;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('../text/clip') as Record<string, unknown>;
+    clip = loadClip();
   } catch (err) {
-    throw new CrossflowError(`the small CLIP (lib/text/clip) is not available: ${(err as Error).message.split('\n')[0]}`);
+    throw new CrossflowError(`the small CLIP has no weights: ${(err as Error).message.split('\n')[0]}`);
   }
-  const load = mod.loadClip as undefined | (() => unknown);
-  if (typeof load !== 'function') throw new CrossflowError('lib/text/clip does not export loadClip()');
-  const clip = (await load()) as Record<string, unknown>;
-  const embedImages = clip.embedImages as undefined | ((images: unknown) => unknown);
-  const embedTexts = clip.embedTexts as undefined | ((captions: string[]) => unknown);
-  if (typeof embedImages !== 'function' || typeof embedTexts !== 'function') {
-    throw new CrossflowError('the small CLIP does not expose embedImages/embedTexts; CLIP score needs both');
-  }
-  const toArray = async (t: unknown): Promise<{ data: Float32Array; d: number }> => {
-    const v = (await t) as { data?: () => Promise<ArrayLike<number>>; shape?: number[]; dispose?: () => void } | Float32Array;
-    if (v instanceof Float32Array) return { data: v, d: 0 };
-    if (v && typeof v.data === 'function' && v.shape) {
-      const data = Float32Array.from(await v.data());
-      v.dispose?.();
-      return { data, d: v.shape[v.shape.length - 1] };
-    }
-    throw new CrossflowError('the small CLIP returned embeddings of an unknown type');
-  };
-  let dim = Number(clip.dim ?? clip.embedDim ?? 0);
   return {
-    get dim() {
-      return dim;
-    },
+    dim: clip.embedDim,
     async embedImages(images) {
-      const r = await toArray(embedImages.call(clip, images));
-      if (r.d) dim = r.d;
-      return r.data;
+      const out = new Float32Array(images.length * clip.embedDim);
+      for (let s = 0; s < images.length; s += 500) {
+        const chunk = images.slice(s, s + 500);
+        const { width: W, height: H } = chunk[0];
+        const e = tf.tidy(() => {
+          const data = new Float32Array(chunk.length * H * W * 3);
+          chunk.forEach((im, n) => {
+            for (let k = 0; k < H * W * 3; k++) data[n * H * W * 3 + k] = im.rgb[k] / 255;
+          });
+          return clip.embedImages(tf.tensor4d(data, [chunk.length, H, W, 3])); // (N, H, W, 3) in [0, 1] -> (N, e)
+        });
+        out.set((await e.data()) as Float32Array, s * clip.embedDim);
+        e.dispose();
+      }
+      return out;
     },
     async embedTexts(captions) {
-      const r = await toArray(embedTexts.call(clip, captions));
-      if (r.d) dim = r.d;
-      return r.data;
+      const out = new Float32Array(captions.length * clip.embedDim);
+      for (let s = 0; s < captions.length; s += 500) {
+        const e = clip.embedText(captions.slice(s, s + 500)); // (B, e) unit vectors
+        out.set((await e.data()) as Float32Array, s * clip.embedDim);
+        e.dispose();
+      }
+      return out;
     },
   };
 }
