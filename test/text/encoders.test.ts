@@ -98,3 +98,20 @@ test('clip: matches images to their captions far above chance; image tower accep
   assert.ok(clip.paramCount.image > 0 && clip.paramCount.text > 0);
   clip.dispose();
 });
+
+test('neighbours: clip groups the paraphrases of one image; every encoder finds "a red circle" near other circles', async () => {
+  await initBackend();
+  const { captionNeighbours, paraphraseSeparation } = await import('../../lib/text/neighbours');
+  const { generateShapes } = await import('../../lib/data/shapes');
+  const test_ = generateShapes({ split: 'test', count: 30, seed: 0 });
+  const clip = await loadTextEncoder('clip');
+  const sep = paraphraseSeparation(clip, test_.map((s) => s.captions));
+  assert.ok(sep.within > sep.across + 0.3, JSON.stringify(sep));
+  clip.dispose();
+  const pool = ['a blue circle', 'two green triangles', 'a yellow square below a purple diamond', 'three orange squares'];
+  for (const name of ['word2vec', 'lm', 'clip']) {
+    const e = await loadTextEncoder(name);
+    assert.equal(captionNeighbours(e, ['a red circle'], pool, 1)[0][0].caption, 'a blue circle', name);
+    e.dispose();
+  }
+});
