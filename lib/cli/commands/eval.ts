@@ -1,6 +1,6 @@
 // `crossflow eval`: the evaluation suite.
 //   crossflow eval --images DIR [--count N] [--json]   score a folder of samples (samples.jsonl + PNGs)
-//   crossflow eval --run DIR [--count N] [--json]      sample from a trained run, then score (see runs below)
+//   crossflow eval --run DIR [--count N] [--json]      sample from a trained run, then score (see evaluateRun)
 //   crossflow eval judges [--json]                     the judges' accuracy on the real test splits
 //   crossflow eval ladder [--count N] [--json]         the FID sanity ladder on real Shapes data
 //   crossflow eval bench [--count N] [--save FILE]        time eval --images on N real images
@@ -24,6 +24,9 @@ import { parseCaption } from '../../data/shapes/captions';
 import { MnistDataset } from '../../data/mnist';
 import { trainJudges, parseJudgeNames } from '../../eval/judges/train';
 import { judgesReport } from '../../eval/judgesReport';
+import { genevalPrompts } from '../../eval/geneval/prompts';
+import { genevalScores } from '../../eval/geneval/score';
+import { loadJudge, judgeShapes } from '../../eval/judges';
 
 function positiveInt(field: string) {
   return (value: string): number => {
@@ -128,26 +131,48 @@ export async function evaluateFolder(dir: string, opts: { count?: number; realCo
 }
 
 /**
- * Runs: `--run DIR` scores DIR/samples/ when a sampler already wrote it there, or the samples a
- * sampler module writes on request. The sampling API belongs to the training/sampling work; until
- * it exists, a run is scored from the samples folder it contains.
+ * `--run DIR`: samples from a trained text-to-image run (EMA weights, the run's guidance) and scores
+ * it: `count` images for the captions of the first `count` real test scenes (FID-count against the
+ * real test split, CLIP score, R-precision, caption match), and the fixed GenEval-style prompt set
+ * (24 prompts per task x `genevalSamples` images) for `geneval`. The samples are written to
+ * DIR/eval-samples/ (samples.jsonl + PNGs) so they can be looked at and re-scored with --images.
  */
-export async function evaluateRun(dir: string, count: number): Promise<Record<string, unknown>> {
-  const candidates = [path.join(dir, 'samples'), dir];
-  for (const c of candidates) if (fs.existsSync(path.join(c, 'samples.jsonl'))) return { run: path.resolve(dir), ...(await evaluateFolder(c, { count })) };
-  let sampler: { sampleRun?: (dir: string, opts: { count: number; out: string }) => Promise<unknown> } | null = null;
+export async function evaluateRun(dir: string, opts: { count: number; genevalSamples: number; realCount?: number; seed?: number }): Promise<Record<string, unknown>> {
+  const { loadRun, generate } = await import('../../train/generate');
+  const run = await loadRun(dir);
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    sampler = require('../../sample/run');
-  } catch {
-    sampler = null;
+    if (run.config.data.dataset !== 'shapes') throw invalidValue('run dataset', run.config.data.dataset, 'shapes (text-to-image runs)');
+    const t0 = Date.now();
+    const scenes = generateShapes({ split: 'test', count: opts.count, seed: 0, size: run.config.data.imageSize });
+    const captions = scenes.map((s) => s.caption);
+    info(`sampling ${captions.length} test captions from ${dir} (step ${run.step})`);
+    const g = generate(run, captions, { seed: opts.seed ?? 0 });
+    const prompts = genevalPrompts();
+    const expanded = prompts.flatMap((p) => Array.from({ length: opts.genevalSamples }, () => p));
+    info(`sampling ${expanded.length} GenEval-style prompt images`);
+    const ge = generate(run, expanded.map((p) => p.prompt), { seed: (opts.seed ?? 0) + 1 });
+    const sampleSeconds = (Date.now() - t0) / 1000;
+    const out = path.join(dir, 'eval-samples');
+    fs.mkdirSync(out, { recursive: true });
+    const lines = g.images.map((im, i) => {
+      writePngRgb(path.join(out, `${i}.png`), im.rgb, im.width, im.height);
+      return JSON.stringify({ index: i, file: `${i}.png`, caption: captions[i], dataset: 'shapes', step: run.step, cfg: g.cfg, guidance: g.guidance, steps: g.steps });
+    });
+    fs.writeFileSync(path.join(out, 'samples.jsonl'), lines.join('\n') + '\n');
+    const r = await evaluateShapesImages(g.images.map((im, i) => ({ ...im, caption: captions[i] })), { realCount: opts.realCount });
+    const { model } = await loadJudge('shapes');
+    const { objects } = await judgeShapes(model, ge.images);
+    const geneval = genevalScores(expanded, objects, ge.images[0].width);
+    return {
+      run: path.resolve(dir), task: 'text-to-image', dataset: 'shapes', step: run.step, guidance: g.guidance, cfg: g.cfg, sample_steps: g.steps,
+      fid: r.fid, fid_n: r.fid_n, fid_name: r.fid_name, fid_reference_n: r.fid_reference_n,
+      clip_score: r.clip_score, r_precision: r.r_precision, geneval, geneval_images: expanded.length,
+      geneval_captions: r.geneval, caption_match: r.caption_match, notes: r.notes,
+      samples: out, sample_seconds: sampleSeconds,
+    };
+  } finally {
+    run.dispose();
   }
-  if (!sampler?.sampleRun) {
-    throw new CrossflowError(`run ${dir} has no samples/samples.jsonl and no sampler is available; write samples with 'crossflow sample' first`);
-  }
-  const out = path.join(dir, 'samples');
-  await sampler.sampleRun(dir, { count, out });
-  return { run: path.resolve(dir), ...(await evaluateFolder(out, { count })) };
 }
 
 export function register(program: Command): void {
@@ -158,13 +183,17 @@ export function register(program: Command): void {
     .option('--run <dir>', 'score a trained run (its samples folder, sampling first when a sampler is available)')
     .option('--count <n>', 'number of samples to score', positiveInt('--count'))
     .option('--real <n>', 'real test images for the FID reference (Shapes, default 5000)', positiveInt('--real'))
+    .option('--geneval-samples <n>', '--run: images per GenEval-style prompt (default 4)', positiveInt('--geneval-samples'))
+    .option('--seed <n>', '--run: seed of the source latents (default 0)', (v: string) => Number(v))
     .option('--json', 'print one JSON object')
-    .action(async (opts: { images?: string; run?: string; count?: number; real?: number; json?: boolean }) => {
+    .action(async (opts: { images?: string; run?: string; count?: number; real?: number; genevalSamples?: number; seed?: number; json?: boolean }) => {
       if (!opts.images === !opts.run) throw new CrossflowError('give exactly one of --images DIR or --run DIR (or a subcommand: judges, ladder, train-judges)');
       const backend = await initBackend();
       info(`backend: ${backend.backend}`);
       const t0 = Date.now();
-      const report = opts.images ? await evaluateFolder(opts.images, { count: opts.count, realCount: opts.real }) : await evaluateRun(opts.run as string, opts.count ?? 1000);
+      const report = opts.images
+        ? await evaluateFolder(opts.images, { count: opts.count, realCount: opts.real })
+        : await evaluateRun(opts.run as string, { count: opts.count ?? 1000, genevalSamples: opts.genevalSamples ?? 4, realCount: opts.real, seed: opts.seed });
       report.eval_seconds = (Date.now() - t0) / 1000;
       printReport(!!opts.json, report, () => Object.entries(report).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
     });
