@@ -118,6 +118,12 @@ test('the simplest captions exist exactly and render what they say', () => {
   assert.deepEqual([a.color, a.shape, b.color, b.shape], ['green', 'triangle', 'yellow', 'square']);
   assert.ok(b.cy - a.cy >= 0.28 * 32);
   assert.equal(sampleForCaption('a purple circle', { seed: 0 }).split, 'heldout');
+  // Sizes named in a caption are honoured, even when they are hard to place.
+  for (let seed = 0; seed < 5; seed++) {
+    assert.ok(sampleForCaption('three large blue triangles', { seed }).attributes.objects.every((o) => o.size === 'large'));
+    const mixed = sampleForCaption('a small red circle above a large blue square', { seed });
+    assert.deepEqual(mixed.attributes.objects.map((o) => o.size), ['small', 'large']);
+  }
 });
 
 test('bad captions and options give clear errors', () => {

@@ -110,12 +110,13 @@ function countsOf(objects: readonly ShapeObject[]): Record<string, number> {
 }
 
 /** Builds the sample of a scene spec: placement, rendering, attributes, captions. */
-function buildSample(spec: ShapesSpec, rng: Rng, side: number, index: number, split: ShapesSplit, sizesFixed: boolean): ShapesSample {
-  let requests = requestsOf(spec, rng);
+function buildSample(spec: ShapesSpec, rng: Rng, side: number, index: number, split: ShapesSplit, sizesFixed: boolean, drawn: ShapesSpec = spec): ShapesSample {
+  let requests = requestsOf(drawn, rng);
   let objects = placeObjects(rng, requests, side, spec.relation);
   if (!objects && !sizesFixed) {
-    // The random sizes did not fit: fall back to small objects (always fits).
-    requests = requests.map((r) => ({ ...r, size: 'small' as Size }));
+    // The drawn sizes did not fit: make the sizes the caption left open small (always fits).
+    const fixed = spec.objects.flatMap((o) => Array.from({ length: o.count }, () => o.size));
+    requests = requests.map((r, i) => ({ ...r, size: fixed[i] ?? ('small' as Size) }));
     objects = placeOrThrow(rng, requests, side, spec.relation);
   } else if (!objects) {
     objects = placeOrThrow(rng, requests, side, spec.relation);
@@ -142,7 +143,9 @@ export function generateShapes(opts: ShapesOptions): ShapesSample[] {
   for (let i = start; i < start + opts.count; i++) {
     const rng = sampleRng('shapes', opts.split, opts.seed, i);
     const spec = randomSpec(rng, opts.split);
-    samples.push(buildSample(spec, rng, side, i, opts.split, false));
+    // The drawn sizes are not a request: let the fallback shrink any of them.
+    const open: ShapesSpec = { ...spec, objects: spec.objects.map((o) => ({ ...o, size: undefined })) };
+    samples.push(buildSample(open, rng, side, i, opts.split, false, spec));
   }
   return samples;
 }
