@@ -4,6 +4,7 @@
 // linear projection. As a frozen text encoder it returns the text tower's token states (B, n, d),
 // as CrossFlow uses CLIP's last hidden states; the pooled embeddings and the image tower serve
 // evaluation (CLIP score, R-precision).
+import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select';
 import { makeRng } from '../data/rng';
@@ -284,7 +285,11 @@ export function clipRetrieval(clip: Pick<Clip, 'embedImages' | 'embedText'>, spl
 export async function trainAndSaveClip(seed = 0, overrides: Partial<ClipConfig> = {}, log: (msg: string) => void = () => {}, dir?: string): Promise<EncoderManifest> {
   const backend = await initBackend();
   const c = { ...CLIP_DEFAULTS, ...overrides };
+  const cpu0 = process.cpuUsage();
+  const load0 = os.loadavg()[0];
   const r = trainClip(seed, c, log);
+  const cpuUsed = process.cpuUsage(cpu0);
+  const load1 = os.loadavg()[0];
   const view = { embedImages: (x: tf.Tensor4D) => imageEmbedding(r.weights, c, x), embedText: (caps: string[]) => tf.tidy(() => {
     const { ids, mask } = tokenTensors(captionTokenizer(), caps, DEFAULT_MAX_TOKENS);
     return textEmbedding(r.weights, textStates(r.weights, c, ids, mask), mask);
@@ -309,6 +314,8 @@ export async function trainAndSaveClip(seed = 0, overrides: Partial<ClipConfig> 
       batchSize: c.batchSize,
       params: r.params,
       trainingSeconds: Math.round(r.seconds * 10) / 10,
+      cpuSeconds: Math.round((cpuUsed.user + cpuUsed.system) / 1e5) / 10,
+      loadAverage: [Math.round(load0 * 100) / 100, Math.round(load1 * 100) / 100],
       backend: backend.backend,
       createdAt: new Date().toISOString(),
       config: { ...c },

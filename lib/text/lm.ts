@@ -1,6 +1,7 @@
 // `lm`: a small bidirectional transformer pretrained on captions only (no images) by masked-word
 // prediction (BERT-style: 15% of the words hidden behind <mask>, predicted through the tied
 // embedding table). As a frozen encoder it returns its final hidden states for every token.
+import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select';
 import { invalidValue } from '../errors';
@@ -174,7 +175,11 @@ export const LM_COMMAND = 'npx crossflow data train-encoder lm --seed 0';
 export async function trainAndSaveLm(seed = 0, overrides: Partial<LmConfig> = {}, log: (msg: string) => void = () => {}, dir?: string): Promise<EncoderManifest> {
   const backend = await initBackend();
   const cfg = { ...LM_DEFAULTS, ...overrides };
+  const cpu0 = process.cpuUsage();
+  const load0 = os.loadavg()[0];
   const r = trainLm(seed, cfg, log);
+  const cpuUsed = process.cpuUsage(cpu0);
+  const load1 = os.loadavg()[0];
   const tok = captionTokenizer();
   const val = captionCorpus(300, seed, 'val');
   const acc = maskedWordAccuracy(r.weights, cfg, tok, val.slice(0, 1000));
@@ -187,6 +192,8 @@ export async function trainAndSaveLm(seed = 0, overrides: Partial<LmConfig> = {}
       batchSize: cfg.batchSize,
       params: r.params,
       trainingSeconds: Math.round(r.seconds * 10) / 10,
+      cpuSeconds: Math.round((cpuUsed.user + cpuUsed.system) / 1e5) / 10,
+      loadAverage: [Math.round(load0 * 100) / 100, Math.round(load1 * 100) / 100],
       backend: backend.backend,
       createdAt: new Date().toISOString(),
       config: { ...cfg },

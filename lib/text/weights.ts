@@ -24,7 +24,11 @@ export interface EncoderManifest {
   steps: number;
   batchSize: number;
   params: number;
+  /** Wall-clock seconds of the training loop (the machine may have been shared: see loadAverage). */
   trainingSeconds: number;
+  /** CPU seconds of this process during training (all threads) and the 1-minute load average before/after. */
+  cpuSeconds?: number;
+  loadAverage?: [number, number];
   backend: string;
   createdAt: string;
   config: Record<string, number | string>;
