@@ -2,6 +2,7 @@
 // 70,000 images): deterministic splits, class captions, and low-res/high-res pairs for super-resolution.
 import * as fs from 'fs';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
 import { makeRng } from './rng';
 import { Image, clampImage, downsample, upsampleBicubic } from './image/resample';
@@ -148,4 +149,21 @@ export function superResPair(pixels: Float32Array, width: number, height: number
   const low = downsample(high, factor, 'box');
   const lowUp = clampImage(upsampleBicubic(low, height, width));
   return { high: pixels, low: low.data, lowUp: lowUp.data, factor, width, height };
+}
+
+/** (N, H, W, 1) float32 in [0, 1]. */
+export function mnistToTensor(samples: ReadonlyArray<{ pixels: Float32Array; width: number; height: number }>): tf.Tensor4D {
+  if (samples.length === 0) throw invalidValue('samples', '[]', 'at least one sample');
+  const { width, height } = samples[0];
+  const data = new Float32Array(samples.length * width * height);
+  samples.forEach((s, n) => data.set(s.pixels, n * width * height));
+  return tf.tensor4d(data, [samples.length, height, width, 1]);
+}
+
+/** Super-resolution batch: high (N, H, W, 1) targets and lowUp (N, H, W, 1) bicubic sources, both in [0, 1]. */
+export function superResTensors(samples: ReadonlyArray<{ pixels: Float32Array; width: number; height: number }>, factor = 4): { high: tf.Tensor4D; lowUp: tf.Tensor4D } {
+  const pairs = samples.map((s) => superResPair(s.pixels, s.width, s.height, factor));
+  const high = mnistToTensor(samples);
+  const lowUp = mnistToTensor(pairs.map((p) => ({ pixels: p.lowUp, width: p.width, height: p.height })));
+  return { high, lowUp };
 }

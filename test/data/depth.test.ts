@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'crypto';
-import { generateDepth, renderDepthScene, DEFAULT_CAMERA, DepthScene, depthToUnit, unitToDepth, pixelRay } from '../../lib/data/depth/scenes';
+import { generateDepth, renderDepthScene, DEFAULT_CAMERA, DepthScene, depthToUnit, unitToDepth, pixelRay, depthToTensors } from '../../lib/data/depth/scenes';
 import { COLOR_RGB } from '../../lib/data/shapes/world';
 
 const light = { direction: [0, 1, 0] as [number, number, number], color: [1, 1, 1] as [number, number, number], ambient: 0.3 };
@@ -60,4 +60,16 @@ test('random scenes: deterministic bytes, depth in range, objects visible with t
     const round = unitToDepth(depthToUnit(s.depth));
     for (let k = 0; k < s.depth.length; k++) assert.ok(Math.abs(round[k] - s.depth[k]) < 1e-3 * s.depth[k]);
   }
+});
+
+test('depthToTensors: rgb in [0, 1] and normalized inverse depth', () => {
+  const s = generateDepth({ split: 'test', count: 2, seed: 0, size: 16 });
+
+  const { rgb, depth } = depthToTensors(s);
+  assert.deepEqual(rgb.shape, [2, 16, 16, 3]);
+  assert.deepEqual(depth.shape, [2, 16, 16, 1]);
+  assert.ok(Math.abs(depth.dataSync()[256 + 17] - depthToUnit(s[1].depth)[17]) < 1e-7);
+  assert.equal(rgb.dataSync()[5], Math.fround(s[0].rgb[5] / 255));
+  rgb.dispose();
+  depth.dispose();
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'crypto';
-import { loadMnist, superResPair, classCaptions, loadClass } from '../../lib/data/mnist';
+import { loadMnist, superResPair, classCaptions, loadClass, mnistToTensor, superResTensors } from '../../lib/data/mnist';
 
 test('MNIST: shapes, values, a known label, deterministic order, disjoint splits', () => {
   const a = loadMnist({ dataset: 'mnist', split: 'train', count: 20, seed: 0 });
@@ -51,4 +51,16 @@ test('super-resolution pairs: low is the 4x4 block mean, lowUp is full size', ()
   // Upsampling keeps the mean roughly (the blur moves mass but does not create it).
   const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / a.length;
   assert.ok(Math.abs(mean(pair.lowUp) - mean(pair.high)) < 0.02);
+});
+
+test('tensors: (N, 28, 28, 1) images and super-resolution batches', async () => {
+
+  const s = loadMnist({ dataset: 'mnist', split: 'val', count: 4, seed: 0 });
+  const t = mnistToTensor(s);
+  assert.deepEqual(t.shape, [4, 28, 28, 1]);
+  assert.equal(t.dataSync()[2 * 784 + 400], s[2].pixels[400]);
+  const { high, lowUp } = superResTensors(s, 4);
+  assert.deepEqual(lowUp.shape, [4, 28, 28, 1]);
+  assert.equal(lowUp.dataSync()[784 + 300], superResPair(s[1].pixels, 28, 28, 4).lowUp[300]);
+  for (const x of [t, high, lowUp]) x.dispose();
 });

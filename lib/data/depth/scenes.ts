@@ -3,6 +3,7 @@
 // every pixel sees geometry), lit by a random directional light with cast shadows. Rendered by
 // ray casting, so the depth map is exact: the camera-space z of the surface hit by each pixel's
 // central ray. Colors are averaged over 2x2 rays per pixel (antialiasing); depth uses the center ray.
+import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../../errors';
 import { Rng, sampleRng } from '../rng';
 import { COLORS, COLOR_RGB, Color } from '../shapes/world';
@@ -331,4 +332,17 @@ export function unitToDepth(unit: Float32Array): Float32Array {
   const a = 1 / DEPTH_NEAR;
   const b = 1 / DEPTH_FAR;
   return unit.map((u) => 1 / (b + Math.min(1, Math.max(1e-6, u)) * (a - b)));
+}
+
+/** Image-to-depth batch: rgb (N, H, W, 3) in [0, 1] and depth (N, H, W, 1) as normalized inverse depth (depthToUnit). */
+export function depthToTensors(samples: readonly DepthSample[]): { rgb: tf.Tensor4D; depth: tf.Tensor4D } {
+  if (samples.length === 0) throw invalidValue('samples', '[]', 'at least one sample');
+  const { width: W, height: H } = samples[0];
+  const rgb = new Float32Array(samples.length * H * W * 3);
+  const depth = new Float32Array(samples.length * H * W);
+  samples.forEach((s, n) => {
+    for (let k = 0; k < H * W * 3; k++) rgb[n * H * W * 3 + k] = s.rgb[k] / 255;
+    depth.set(depthToUnit(s.depth), n * H * W);
+  });
+  return { rgb: tf.tensor4d(rgb, [samples.length, H, W, 3]), depth: tf.tensor4d(depth, [samples.length, H, W, 1]) };
 }
