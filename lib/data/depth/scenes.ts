@@ -311,7 +311,13 @@ export function generateDepth(opts: { split: DepthSplit; count: number; seed: nu
   const out: DepthSample[] = [];
   for (let i = start; i < start + opts.count; i++) {
     const scene = randomScene(sampleRng('depth', opts.split, opts.seed, i));
-    const { rgb, depth, objectId } = renderDepthScene(scene, side, side);
+    let { rgb, depth, objectId } = renderDepthScene(scene, side, side);
+    // An object hidden behind another (or outside the view) would make the caption wrong: drop it and re-render.
+    const visible = scene.objects.map((_o, id) => objectId.some((v) => v === id));
+    if (visible.some((v) => !v)) {
+      scene.objects = scene.objects.filter((_o, id) => visible[id]);
+      ({ rgb, depth, objectId } = renderDepthScene(scene, side, side));
+    }
     out.push({ index: i, split: opts.split, width: side, height: side, rgb, depth, objectId, scene, caption: describe(scene) });
   }
   return out;
