@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
 import { initBackend } from '../backend/select';
-import type { Clip } from '../text/clip';
+import { loadClip, Clip } from '../text/clip';
 import { makeRng } from '../data/rng';
 
 /** What the evaluation needs from a CLIP model: L2-normalised embeddings, (N, d) row-major. */
@@ -86,7 +86,6 @@ export function loadProjectClip(): Promise<ClipEmbedder> {
 
 async function makeProjectClip(): Promise<ClipEmbedder> {
   await initBackend();
-  const { loadClip } = await import('../text/clip');
   let clip: Clip;
   try {
     clip = loadClip();

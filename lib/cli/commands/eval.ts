@@ -24,6 +24,7 @@ import { parseCaption } from '../../data/shapes/captions';
 import { MnistDataset } from '../../data/mnist';
 import { trainJudges, parseJudgeNames } from '../../eval/judges/train';
 import { judgesReport } from '../../eval/judgesReport';
+import { loadRun, generate } from '../../train/generate';
 import { genevalPrompts } from '../../eval/geneval/prompts';
 import { genevalScores } from '../../eval/geneval/score';
 import { loadJudge, judgeShapes } from '../../eval/judges';
@@ -138,7 +139,6 @@ export async function evaluateFolder(dir: string, opts: { count?: number; realCo
  * DIR/eval-samples/ (samples.jsonl + PNGs) so they can be looked at and re-scored with --images.
  */
 export async function evaluateRun(dir: string, opts: { count: number; genevalSamples: number; realCount?: number; seed?: number }): Promise<Record<string, unknown>> {
-  const { loadRun, generate } = await import('../../train/generate');
   const run = await loadRun(dir);
   try {
     if (run.config.data.dataset !== 'shapes') throw invalidValue('run dataset', run.config.data.dataset, 'shapes (text-to-image runs)');
