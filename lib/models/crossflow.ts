@@ -49,6 +49,7 @@ export function flowConfigOf(c: TrainConfig, latent: LatentShape, text: TextShap
   return {
     latentChannels: latent.channels,
     latentSize: latent.size,
+    patchSize: c.model.patchSize,
     width: c.model.width,
     depth: c.model.depth,
     heads: c.model.heads,

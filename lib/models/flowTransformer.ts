@@ -11,6 +11,8 @@ import { Init, ParamStore } from '../nn/params';
 export interface FlowTransformerConfig {
   latentChannels: number; // C
   latentSize: number; // L
+  /** Side p of the square latent patch that makes one token (default 1: each latent position is a token). */
+  patchSize?: number;
   width: number; // D
   depth: number;
   heads: number;
@@ -47,10 +49,14 @@ interface Block {
 
 export function flowTransformer(config: FlowTransformerConfig, params: ParamStore, prefix = 'flow'): FlowTransformer {
   const { latentChannels: C, latentSize: L, width: D, depth, heads, mlpRatio } = config;
+  const P = config.patchSize ?? 1;
+  if (!Number.isInteger(P) || P < 1 || L % P !== 0) throw new Error(`patchSize ${P} must be a positive divisor of latentSize ${L}`);
+  const G = L / P; // tokens per side
+  const patchDim = P * P * C;
   const zeroInit: Init = config.init === 'adaln-zero' ? 'zeros' : 'xavier';
   const asToken = config.indicator && (config.indicatorForm ?? 'token') === 'token';
-  const tokens = L * L + (asToken ? 1 : 0);
-  const inp = linear(params, `${prefix}.input`, C, D);
+  const tokens = G * G + (asToken ? 1 : 0);
+  const inp = linear(params, `${prefix}.input`, patchDim, D);
   const pos = params.create(`${prefix}.pos`, [1, tokens, D], { normal: 0.02 });
   const indicatorTable = config.indicator ? params.create(`${prefix}.indicator`, [2, D], { normal: 0.02 }) : null;
   const t1 = linear(params, `${prefix}.time1`, TIME_FREQ_DIM, D, { init: { normal: 0.02 } });
@@ -67,12 +73,17 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     });
   }
   const finalAda = linear(params, `${prefix}.final_ada`, D, 2 * D, { init: zeroInit });
-  const out = linear(params, `${prefix}.output`, D, C, { init: zeroInit });
+  const out = linear(params, `${prefix}.output`, D, patchDim, { init: zeroInit });
+  // (B, L, L, C) <-> (B, G*G, P*P*C); with P = 1 these are plain reshapes.
+  const patchify = (z: tf.Tensor4D, B: number) =>
+    P === 1 ? z.reshape([B, L * L, C]) : z.reshape([B, G, P, G, P, C]).transpose([0, 1, 3, 2, 4, 5]).reshape([B, G * G, patchDim]);
+  const unpatchify = (y: tf.Tensor, B: number) =>
+    (P === 1 ? y.reshape([B, L, L, C]) : y.reshape([B, G, G, P, P, C]).transpose([0, 1, 3, 2, 4, 5]).reshape([B, L, L, C])) as tf.Tensor4D;
 
   const apply: FlowTransformer['apply'] = (z, t, indicator, context) => {
     const B = z.shape[0];
     if (config.contextDim != null && !context) throw new Error('this flow transformer has cross-attention: pass context tokens');
-    let x = inp(z.reshape([B, L * L, C])) as tf.Tensor3D; // (B, L*L, C) x (C, D) -> (B, L*L, D)
+    let x = inp(patchify(z, B)) as tf.Tensor3D; // (B, G*G, P*P*C) x (P*P*C, D) -> (B, G*G, D)
     if (indicatorTable && !indicator) throw new Error('this flow transformer has a CFG indicator: pass indicator (B,) of 0/1');
     if (indicatorTable && indicator && asToken) {
       const ind = tf.gather(indicatorTable, indicator).expandDims(1); // (B, 1, D)
@@ -91,8 +102,8 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     }
     const [shift, scale] = tf.split(finalAda(siluC), 2, -1);
     let y = modulate(layerNorm(x), shift, scale);
-    if (asToken) y = y.slice([0, 1, 0], [B, L * L, D]); // drop the indicator token
-    return out(y).reshape([B, L, L, C]) as tf.Tensor4D; // (B, L*L, D) x (D, C) -> (B, L, L, C)
+    if (asToken) y = y.slice([0, 1, 0], [B, G * G, D]); // drop the indicator token
+    return unpatchify(out(y), B); // (B, G*G, D) x (D, P*P*C) -> (B, L, L, C)
   };
   return { config, params, apply };
 }

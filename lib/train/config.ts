@@ -31,7 +31,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label' };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label' };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   enc: { kind: EncLossKind; weight: number; hidden: number };
@@ -75,6 +75,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'flow.timeMean': { kind: 'number' },
   'flow.timeStd': { kind: 'number', min: 0, exclusiveMin: true },
   'flow.sigmaMin': { kind: 'number', min: 0, max: 0.1 },
+  'model.patchSize': { kind: 'enum', values: ['1', '2', '4'] },
   'model.width': { kind: 'int', min: 8 },
   'model.depth': { kind: 'int', min: 1 },
   'model.heads': { kind: 'int', min: 1 },
@@ -169,8 +170,9 @@ export function applyOverrides(config: TrainConfig, sets: string[]): TrainConfig
     if (!rule) throw invalidValue('config key', key, Object.keys(FIELD_RULES).join(', '));
     let value: unknown = raw;
     if (rule.kind === 'int' || rule.kind === 'number') value = raw === '' ? NaN : Number(raw);
-    if (key === 'data.imageSize') value = Number(raw);
-    checkField(key, key === 'data.imageSize' ? raw : value);
+    const numericEnum = key === 'data.imageSize' || key === 'model.patchSize';
+    if (numericEnum) value = Number(raw);
+    checkField(key, numericEnum ? raw : value);
     setPath(out as unknown as Record<string, unknown>, key, value);
   }
   return out;
@@ -180,7 +182,7 @@ export function applyOverrides(config: TrainConfig, sets: string[]): TrainConfig
 export function validateConfig(c: TrainConfig): void {
   for (const key of Object.keys(FIELD_RULES)) {
     const v = getPath(c as unknown as Record<string, unknown>, key);
-    checkField(key, key === 'data.imageSize' ? String(v) : v);
+    checkField(key, key === 'data.imageSize' || key === 'model.patchSize' ? String(v) : v);
   }
   if (c.model.width % c.model.heads !== 0) throw invalidValue('model.heads', c.model.heads, `a divisor of model.width (${c.model.width})`);
   if (c.family === 'baseline') {

@@ -1,16 +1,15 @@
 // Helpers of notebooks/02_quickstart.ipynb (kept here so the notebook stays thin): the config for
 // each run profile, the loss-curve figure from metrics.csv, and the prompts it shows.
 import * as fs from 'fs';
-import * as path from 'path';
+import { repoPath } from '../paths';
 import type { Profile } from '../notebooks/profile';
 import { presetConfig } from '../models/presets';
 import { applyOverrides, TrainConfig } from './config';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Where the notebook's run lives (git-ignored: checkpoints are not committed) and where its numbers go. */
 export function quickstartPaths(p: Profile): { runDir: string; resultsDir: string } {
-  return { runDir: path.join(REPO_ROOT, '.cache', 'runs', `quickstart-${p}`), resultsDir: path.join(REPO_ROOT, 'results', 'quickstart') };
+  return { runDir: repoPath('.cache', 'runs', `quickstart-${p}`), resultsDir: repoPath('results', 'quickstart') };
 }
 
 /** smoke: a minute in CI (tiny model, short AE); small: the `small` preset as `crossflow train` runs it. */
