@@ -80,10 +80,12 @@ export function sourceLatents(run: LoadedRun, prompts: string[], seed: number): 
   const C = c.autoencoder.latentChannels;
   const eps = tf.tensor4d(normals(`sample:${seed}`, prompts.length * L * L * C), [prompts.length, L, L, C]);
   if (c.family === 'baseline') return eps;
-  return tf.tidy(() => {
+  const z0 = tf.tidy(() => {
     const { tokens, mask } = run.text.encode(prompts);
     return run.models.ve!.apply(tokens, mask, eps).z0;
   });
+  eps.dispose();
+  return z0;
 }
 
 function guidanceOf(run: LoadedRun, opts: SampleOptions): { mode: GuidanceMode; w: number } {
@@ -105,7 +107,7 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
   const flow = run.models.flow;
   const vars = run.models.params.list().filter((v) => v.name.startsWith('flow.'));
   const ones = tf.ones([B], 'int32') as tf.Tensor1D;
-  const both = tf.concat([tf.ones([B], 'int32'), tf.zeros([B], 'int32')]) as tf.Tensor1D;
+  const both = tf.tidy(() => tf.concat([tf.ones([B], 'int32'), tf.zeros([B], 'int32')]) as tf.Tensor1D); // [cond; uncond]
   const ctx = c.family === 'baseline' ? run.text.encode(prompts) : null;
   const ctxBoth = c.family === 'baseline' && mode === 'cfg' ? run.text.encode([...prompts, ...prompts.map(() => '')]) : null;
   const indicatorOn = c.guidance.mode === 'indicator';
