@@ -3,12 +3,14 @@
 // mean pool, linear projection. Image tower: a ViT on 8x8 patches of the 32x32 image (4x4 tokens: 4x cheaper than 4x4 patches on 2 cores), mean pool,
 // linear projection. As a frozen text encoder it returns the text tower's token states (B, n, d),
 // as CrossFlow uses CLIP's last hidden states; the pooled embeddings and the image tower serve
-// evaluation (CLIP score, R-precision).
+// evaluation (CLIP score, R-precision). Half the pairs of a batch also bring a hard negative caption
+// (objects of a relation swapped, colors swapped, count or color changed): plain in-batch negatives
+// rarely differ only in word order or binding, so without them the towers stay bag-of-words.
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select';
-import { makeRng } from '../data/rng';
-import { generateShapes, ShapesSample } from '../data/shapes';
+import { makeRng, Rng } from '../data/rng';
+import { generateShapes, ShapesSample, ShapeObject, captionsOf, isHeldoutPair, COLORS } from '../data/shapes';
 import { invalidValue } from '../errors';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';
@@ -28,9 +30,11 @@ export interface ClipConfig {
   batchSize: number;
   lr: number;
   trainSamples: number;
+  /** Fraction of pairs that also bring a hard negative caption (0 = plain CLIP). */
+  hardNegatives: number;
 }
 
-export const CLIP_DEFAULTS: ClipConfig = { dim: 64, heads: 4, layers: 2, ffn: 256, embedDim: 64, imageSize: 32, patch: 8, steps: 800, batchSize: 128, lr: 2e-3, trainSamples: 10000 };
+export const CLIP_DEFAULTS: ClipConfig = { dim: 64, heads: 4, layers: 2, ffn: 256, embedDim: 64, imageSize: 32, patch: 8, steps: 800, batchSize: 128, lr: 2e-3, trainSamples: 10000, hardNegatives: 0.5 };
 export const CLIP_COMMAND = 'npx crossflow data train-encoder clip --seed 0';
 
 function textCfg(c: ClipConfig): TransformerConfig {
@@ -85,19 +89,55 @@ function imageEmbedding(w: Weights, c: ClipConfig, images: tf.Tensor4D): tf.Tens
 }
 
 /**
- * Symmetric InfoNCE. `same` (B, B) marks off-diagonal pairs whose canonical captions are equal:
- * they are true matches too, so they are removed from the negatives.
+ * Symmetric InfoNCE over B images and B + K texts: texts 0..B-1 are the pairs' captions, texts
+ * B..B+K-1 are hard negatives (a caption of a slightly changed scene). `exclude` (B, B+K) is 1
+ * where a text also truly describes an image (an equal canonical caption): such entries are
+ * removed from that image's negatives. Text -> image runs over the B positive texts only.
  */
-function clipLoss(w: Weights, c: ClipConfig, images: tf.Tensor4D, ids: tf.Tensor2D, mask: tf.Tensor2D, same: tf.Tensor2D): tf.Scalar {
+function clipLoss(w: Weights, c: ClipConfig, images: tf.Tensor4D, ids: tf.Tensor2D, mask: tf.Tensor2D, exclude: tf.Tensor2D): tf.Scalar {
   const ie = imageEmbedding(w, c, images); // (B, e)
-  const te = textEmbedding(w, textStates(w, c, ids, mask), mask); // (B, e)
+  const te = textEmbedding(w, textStates(w, c, ids, mask), mask); // (B+K, e)
+  const B = images.shape[0];
+  const T = ids.shape[0];
   const scale = tf.exp(tf.minimum(w['clip.logitScale'], Math.log(100)));
-  const logits = tf.add(tf.mul(tf.matMul(ie, te, false, true), scale), tf.mul(same, -1e9)); // (B, B)
-  const B = ids.shape[0];
-  const labels = tf.oneHot(tf.range(0, B, 1, 'int32'), B);
-  const li = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), labels), -1)));
-  const lt = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(tf.transpose(logits)), labels), -1)));
+  const logits = tf.add(tf.mul(tf.matMul(ie, te, false, true), scale), tf.mul(exclude, -1e9)); // (B, B+K)
+  const li = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.range(0, B, 1, 'int32'), T)), -1)));
+  const square = tf.slice(logits, [0, 0], [B, B]); // (B, B): images x positive texts
+  const lt = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(tf.transpose(square)), tf.oneHot(tf.range(0, B, 1, 'int32'), B)), -1)));
   return tf.div(tf.add(li, lt), 2) as tf.Scalar;
+}
+
+/**
+ * A hard negative for a sample: the canonical caption of the same scene with one thing changed
+ * that a bag-of-words model cannot see: a relation's two objects swapped, their colors swapped,
+ * a count changed, or one object's color changed. Never names a held-out color-shape pair.
+ */
+export function hardNegative(s: ShapesSample, rng: Rng): string | null {
+  const a = s.attributes;
+  const o = a.objects;
+  const options: string[] = [];
+  const seen = (objs: ShapeObject[]) => objs.every((x) => !isHeldoutPair(x.color, x.shape));
+  if (a.kind === 'relation' && a.captionRelation) {
+    const r = a.captionRelation.relation;
+    options.push(captionsOf('relation', [o[1], o[0]], s.width, r)[0]);
+    if (o[0].color !== o[1].color) {
+      const swapped = [{ ...o[0], color: o[1].color }, { ...o[1], color: o[0].color }];
+      if (seen(swapped)) options.push(captionsOf('relation', swapped, s.width, r)[0]);
+    }
+  } else if (a.kind === 'count') {
+    options.push(captionsOf('count', o.length === 2 ? [o[0], o[0], o[0]] : [o[0], o[0]], s.width)[0]);
+    options.push(captionsOf('single', [o[0]], s.width)[0]);
+  } else {
+    options.push(captionsOf('count', [o[0], o[0]], s.width)[0]);
+  }
+  const recolored = { ...o[0], color: rng.pick(COLORS.filter((c) => c !== o[0].color)) };
+  if (seen([recolored])) {
+    const objs = [recolored, ...o.slice(1)];
+    if (a.kind === 'count') options.push(captionsOf('count', objs.map(() => recolored), s.width)[0]);
+    else options.push(captionsOf(a.kind, objs, s.width, a.captionRelation?.relation)[0]);
+  }
+  const valid = options.filter((t) => t !== s.caption);
+  return valid.length ? rng.pick(valid) : null;
 }
 
 function imagesOf(samples: readonly ShapesSample[], idx: number[]): Float32Array {
@@ -135,18 +175,29 @@ export function trainClip(seed: number, c: ClipConfig = CLIP_DEFAULTS, log: (msg
     const B = c.batchSize;
     const idx = Array.from({ length: B }, () => rng.int(samples.length));
     // A random paraphrase per pair: the text tower learns the whole caption language.
-    const captions = idx.map((i) => rng.pick(samples[i].captions));
-    const same = new Float32Array(B * B);
-    for (let a = 0; a < B; a++) for (let b = 0; b < B; b++) if (a !== b && samples[idx[a]].caption === samples[idx[b]].caption) same[a * B + b] = 1;
-    const batch = tok.encode(captions);
+    // Pairs with a hard negative use the canonical caption as the positive too, so that the
+    // negative differs from its positive only in content, never in phrasing.
+    const negatives: string[] = [];
+    const captions = idx.map((i) => {
+      const neg = c.hardNegatives && rng.next() < c.hardNegatives ? hardNegative(samples[i], rng) : null;
+      if (!neg) return rng.pick(samples[i].captions);
+      negatives.push(neg);
+      return samples[i].caption;
+    });
+    const texts = [...captions, ...negatives];
+    const T = texts.length;
+    const canonicalOfText = [...idx.map((i) => samples[i].caption), ...negatives];
+    const exclude = new Float32Array(B * T);
+    for (let a = 0; a < B; a++) for (let t = 0; t < T; t++) if (a !== t && samples[idx[a]].caption === canonicalOfText[t]) exclude[a * T + t] = 1;
+    const batch = tok.encode(texts);
     const warm = Math.max(1, Math.floor(c.steps * 0.05));
     (optimizer as unknown as { learningRate: number }).learningRate = step < warm ? (c.lr * (step + 1)) / warm : c.lr * 0.5 * (1 + Math.cos((Math.PI * (step - warm)) / (c.steps - warm)));
     const loss = tf.tidy(() => {
       const images = tf.tensor4d(imagesOf(samples, idx), [B, S, S, 3]);
-      const ids = tf.tensor2d(batch.ids, [B, DEFAULT_MAX_TOKENS], 'int32');
-      const mask = tf.tensor2d(batch.mask, [B, DEFAULT_MAX_TOKENS]);
-      const sameT = tf.tensor2d(same, [B, B]);
-      return optimizer.minimize(() => clipLoss(vars, c, images, ids, mask, sameT), true) as tf.Scalar;
+      const ids = tf.tensor2d(batch.ids, [T, DEFAULT_MAX_TOKENS], 'int32');
+      const mask = tf.tensor2d(batch.mask, [T, DEFAULT_MAX_TOKENS]);
+      const excludeT = tf.tensor2d(exclude, [B, T]);
+      return optimizer.minimize(() => clipLoss(vars, c, images, ids, mask, excludeT), true) as tf.Scalar;
     });
     if (step % 25 === 0 || step === c.steps - 1) {
       const v = loss.dataSync()[0];
