@@ -115,3 +115,21 @@ test('neighbours: clip groups the paraphrases of one image; every encoder finds 
     e.dispose();
   }
 });
+
+test('clip hard negatives: differ from the caption, stay in the caption language, never name a held-out pair', async () => {
+  const { hardNegative } = await import('../../lib/text/clip');
+  const { generateShapes, parseCaption, HELDOUT_PAIRS } = await import('../../lib/data/shapes');
+  const { makeRng } = await import('../../lib/data/rng');
+  const rng = makeRng('negatives');
+  let swapped = 0;
+  for (const s of generateShapes({ split: 'train', count: 300, seed: 4 })) {
+    const neg = hardNegative(s, rng);
+    if (neg === null) continue;
+    assert.notEqual(neg, s.caption);
+    const spec = parseCaption(neg);
+    for (const o of spec.objects) assert.ok(!HELDOUT_PAIRS.some(([c, sh]) => c === o.color && sh === o.shape), neg);
+    // A swapped relation uses exactly the same words as the caption.
+    if (neg.split(' ').sort().join(' ') === s.caption.split(' ').sort().join(' ')) swapped++;
+  }
+  assert.ok(swapped > 20, String(swapped));
+});
