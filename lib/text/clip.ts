@@ -34,7 +34,7 @@ export interface ClipConfig {
   hardNegatives: number;
 }
 
-export const CLIP_DEFAULTS: ClipConfig = { dim: 64, heads: 4, layers: 2, ffn: 256, embedDim: 64, imageSize: 32, patch: 8, steps: 800, batchSize: 128, lr: 2e-3, trainSamples: 10000, hardNegatives: 0.5 };
+export const CLIP_DEFAULTS: ClipConfig = { dim: 64, heads: 4, layers: 2, ffn: 256, embedDim: 64, imageSize: 32, patch: 8, steps: 1200, batchSize: 128, lr: 2e-3, trainSamples: 10000, hardNegatives: 0.5 };
 export const CLIP_COMMAND = 'npx crossflow data train-encoder clip --seed 0';
 
 function textCfg(c: ClipConfig): TransformerConfig {
@@ -136,7 +136,8 @@ export function hardNegative(s: ShapesSample, rng: Rng): string | null {
     if (a.kind === 'count') options.push(captionsOf('count', objs.map(() => recolored), s.width)[0]);
     else options.push(captionsOf(a.kind, objs, s.width, a.captionRelation?.relation)[0]);
   }
-  const valid = options.filter((t) => t !== s.caption);
+  // A relation between two identical objects is not in the caption language.
+  const valid = options.filter((t) => t !== s.caption && !/^an? (\w+ \w+) .* an? \1$/.test(t));
   return valid.length ? rng.pick(valid) : null;
 }
 
