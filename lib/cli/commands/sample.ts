@@ -8,6 +8,7 @@ import { CrossflowError, invalidValue } from '../../errors';
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
 import { generate, loadRun } from '../../train/generate';
+import { singleObjectAccuracy, singleObjectPrompts } from '../../train/evaluate';
 import { info, printReport } from '../report';
 
 export function register(program: Command): void {
@@ -48,5 +49,40 @@ export function register(program: Command): void {
       run.dispose();
       const seconds = (Date.now() - t0) / 1000;
       printReport(!!o.json, { out: path.resolve(o.out), count: prompts.length, guidance: g.guidance, cfg: g.cfg, steps: g.steps, seed, seconds }, () => `${prompts.length} images -> ${o.out} (${g.guidance}, w=${g.cfg}, ${g.steps} steps, ${seconds.toFixed(1)} s)`);
+    });
+
+  program
+    .command('sample-check')
+    .description("single-object prompts (seen and held-out color-shape pairs) sampled and read back by the Shapes judge")
+    .requiredOption('--run <dir>', 'run directory written by crossflow train')
+    .option('--per-prompt <n>', 'samples per prompt', '8')
+    .option('--cfg <w...>', "guidance weights to try (default: the run's guidance.scale)")
+    .option('--steps <n>', "Euler steps (default: the run's sample.steps)")
+    .option('--seed <n>', 'seed of the source latents', '7')
+    .option('--json', 'print one JSON object on the last line of stdout')
+    .action(async (o: { run: string; perPrompt: string; cfg?: string[]; steps?: string; seed: string; json?: boolean }) => {
+      const per = Number(o.perPrompt);
+      if (!Number.isInteger(per) || per < 1) throw invalidValue('--per-prompt', o.perPrompt, 'an integer >= 1');
+      const steps = o.steps === undefined ? undefined : Number(o.steps);
+      if (steps !== undefined && !(Number.isInteger(steps) && steps >= 1)) throw invalidValue('--steps', o.steps, 'an integer >= 1');
+      const seed = Number(o.seed);
+      if (!Number.isInteger(seed) || seed < 0) throw invalidValue('--seed', o.seed, 'an integer >= 0');
+      await initBackend();
+      const run = await loadRun(o.run);
+      const weights = (o.cfg ?? [String(run.config.guidance.scale)]).map((w) => {
+        const x = Number(w);
+        if (!(x >= 0)) throw invalidValue('--cfg', w, 'numbers >= 0');
+        return x;
+      });
+      const rows: Array<{ cfg: number; prompts: string; n: number; accuracy: number; color: number; shape: number; one_object: number; per_prompt: Array<{ prompt: string; accuracy: number }> }> = [];
+      for (const cfg of weights)
+        for (const which of ['seen', 'heldout'] as const) {
+          const r = await singleObjectAccuracy(run, singleObjectPrompts(which), per, { cfg, steps, seed });
+          rows.push({ cfg, prompts: which, n: r.prompts * per, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject, per_prompt: r.perPrompt });
+          info(`w=${cfg} ${which}: right color and shape ${(100 * r.accuracy).toFixed(1)}% (color ${(100 * r.color).toFixed(1)}%, shape ${(100 * r.shape).toFixed(1)}%, one object ${(100 * r.oneObject).toFixed(1)}%) of ${r.prompts * per}`);
+        }
+      const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, rows };
+      run.dispose();
+      printReport(!!o.json, report, () => rows.map((r) => `w=${r.cfg} ${r.prompts}: ${(100 * r.accuracy).toFixed(1)}% right (n=${r.n})`).join('\n'));
     });
 }
