@@ -89,3 +89,16 @@ test('a depth folder gets AbsRel, RMSE and deltas; a super-resolution folder get
   assert.ok(Math.abs(r.psnr - 10 * Math.log10((255 * 255 * 3072) / 100)) < 1e-9);
   assert.ok(r.ssim > 0.99 && r.ssim < 1);
 });
+
+test('subcommand options are the subcommand\'s: eval ladder --count 5 --json', async () => {
+  const { buildProgram } = await import('../../lib/cli/main');
+  const program = buildProgram();
+  const evalCmd = program.commands.find((c) => c.name() === 'eval')!;
+  const ladder = evalCmd.commands.find((c) => c.name() === 'ladder')!;
+  let seen: unknown = null;
+  ladder.action((o: unknown) => {
+    seen = o;
+  });
+  await program.parseAsync(['node', 'crossflow', 'eval', 'ladder', '--count', '5', '--json']);
+  assert.deepEqual(seen, { count: 5, json: true });
+});

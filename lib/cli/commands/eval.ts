@@ -176,6 +176,10 @@ export async function evaluateRun(dir: string, opts: { count: number; genevalSam
 }
 
 export function register(program: Command): void {
+  // `eval` has options (--count, --json) that its subcommands also take. Commander hands options
+  // that follow a subcommand to the parent unless every level parses positionally; the root
+  // program has no options of its own, so this changes nothing for other commands.
+  program.enablePositionalOptions();
   const evalCmd = program
     .command('eval')
     .description('evaluate samples: FID on judge features, CLIP score, GenEval-style scores, caption metrics; or the instruments themselves')
@@ -186,6 +190,8 @@ export function register(program: Command): void {
     .option('--geneval-samples <n>', '--run: images per GenEval-style prompt (default 4)', positiveInt('--geneval-samples'))
     .option('--seed <n>', '--run: seed of the source latents (default 0)', (v: string) => Number(v))
     .option('--json', 'print one JSON object')
+    // Subcommands have their own --json: parent options only before the subcommand name.
+    .enablePositionalOptions()
     .action(async (opts: { images?: string; run?: string; count?: number; real?: number; genevalSamples?: number; seed?: number; json?: boolean }) => {
       if (!opts.images === !opts.run) throw new CrossflowError('give exactly one of --images DIR or --run DIR (or a subcommand: judges, ladder, train-judges)');
       const backend = await initBackend();
