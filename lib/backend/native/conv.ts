@@ -11,8 +11,12 @@ function isPointwise(c: ConvInfo): boolean {
     && c.padInfo.top === 0 && c.padInfo.left === 0;
 }
 
-/** cols (outH*outW, fh*fw*inC) <- patches of image n of x (N, H, W, C). */
-function im2col(x: Float32Array, n: number, c: ConvInfo, cols: Float32Array): void {
+/**
+ * Walks the patches of image n: row (oy*OW + ox) of the column matrix (outH*outW, fh*fw*inC) holds
+ * the input pixels under the filter at output (oy, ox). `adjoint` false gathers image -> cols
+ * (im2col, zeros for padding); true scatter-adds cols -> image (col2im, its adjoint, for gradients).
+ */
+function patches(image: Float32Array, n: number, c: ConvInfo, cols: Float32Array, adjoint: boolean): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = c;
   const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = c;
   const top = c.padInfo.top;
@@ -26,37 +30,14 @@ function im2col(x: Float32Array, n: number, c: ConvInfo, cols: Float32Array): vo
         const iy = oy * SH - top + ky * DH;
         for (let kx = 0; kx < FW; kx++) {
           const ix = ox * SW - left + kx * DW;
-          if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-            cols.fill(0, o, o + C);
+          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          const px = base + (iy * W + ix) * C;
+          if (adjoint) {
+            if (inside) for (let ch = 0; ch < C; ch++) image[px + ch] += cols[o + ch];
+          } else if (inside) {
+            for (let ch = 0; ch < C; ch++) cols[o + ch] = image[px + ch];
           } else {
-            const src = base + (iy * W + ix) * C;
-            for (let ch = 0; ch < C; ch++) cols[o + ch] = x[src + ch];
-          }
-          o += C;
-        }
-      }
-    }
-  }
-}
-
-/** dx image n (H, W, C) += scatter of dcols (outH*outW, fh*fw*inC); the adjoint of im2col. */
-function col2imAdd(dcols: Float32Array, n: number, c: ConvInfo, dx: Float32Array): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = c;
-  const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW, dilationHeight: DH, dilationWidth: DW } = c;
-  const top = c.padInfo.top;
-  const left = c.padInfo.left;
-  const rowLen = FH * FW * C;
-  const base = n * H * W * C;
-  for (let oy = 0; oy < OH; oy++) {
-    for (let ox = 0; ox < OW; ox++) {
-      let o = (oy * OW + ox) * rowLen;
-      for (let ky = 0; ky < FH; ky++) {
-        const iy = oy * SH - top + ky * DH;
-        for (let kx = 0; kx < FW; kx++) {
-          const ix = ox * SW - left + kx * DW;
-          if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
-            const dst = base + (iy * W + ix) * C;
-            for (let ch = 0; ch < C; ch++) dx[dst + ch] += dcols[o + ch];
+            cols.fill(0, o, o + C);
           }
           o += C;
         }
@@ -81,7 +62,7 @@ export function conv2d(blas: Blas, backend: NativeBackend, x: tf.TensorInfo, w: 
   }
   const cols = new Float32Array(P * Kc);
   for (let n = 0; n < c.batchSize; n++) {
-    im2col(X, n, c, cols);
+    patches(X, n, c, cols, false);
     // (P, Kc) x (Kc, outC) -> (P, outC)
     blas.sgemm(NO_TRANS, NO_TRANS, P, O, Kc, 1, cols, Kc, Wt, O, 0, Y.subarray(n * P * O, (n + 1) * P * O), O);
   }
@@ -104,7 +85,7 @@ export function conv2dBackpropFilter(blas: Blas, backend: NativeBackend, x: tf.T
   }
   const cols = new Float32Array(P * Kc);
   for (let n = 0; n < c.batchSize; n++) {
-    im2col(X, n, c, cols);
+    patches(X, n, c, cols, false);
     // (Kc, P) x (P, outC) -> (Kc, outC), accumulated over images
     blas.sgemm(TRANS, NO_TRANS, Kc, O, P, 1, cols, Kc, DY.subarray(n * P * O, (n + 1) * P * O), O, n === 0 ? 0 : 1, DW, O);
   }
@@ -130,7 +111,7 @@ export function conv2dBackpropInput(blas: Blas, backend: NativeBackend, dy: tf.T
   for (let n = 0; n < c.batchSize; n++) {
     // (P, outC) x (outC, Kc) -> (P, Kc)
     blas.sgemm(NO_TRANS, TRANS, P, Kc, O, 1, DY.subarray(n * P * O, (n + 1) * P * O), O, Wt, O, 0, dcols, Kc);
-    col2imAdd(dcols, n, c, DX);
+    patches(DX, n, c, dcols, true);
   }
   return out;
 }
