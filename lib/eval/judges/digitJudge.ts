@@ -104,12 +104,21 @@ export async function trainDigitJudge(
   const trainAll = loadMnist({ dataset, split: 'train', count: splitSize(dataset, 'train'), seed: 0 });
   log(`${dataset}: ${trainAll.length} training images`);
   const model = buildDigitJudge(o.seed);
-  const optimizer = tf.train.adam(o.learningRate);
+  let optimizer = tf.train.adam(o.learningRate);
   const rng = makeRng(`digit-judge:${dataset}:${o.seed}`);
   const t0 = Date.now();
+  // Collapse guard: on Fashion-MNIST the network sometimes collapses to a constant prediction
+  // (loss jumps to ln 10) after a few hundred healthy steps. Every 50 steps the weights are kept
+  // while the smoothed loss is near its best; after a collapse they are restored, the optimizer
+  // restarts and the learning rate halves. A run without a collapse is unchanged by this.
+  let ema = NaN;
+  let bestEma = Infinity;
+  let snapshot: tf.Tensor[] | null = null;
+  let lrScale = 1;
+  let restores = 0;
   for (let step = 0; step < o.steps; step++) {
     (optimizer as unknown as { learningRate: number }).learningRate =
-      o.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / o.steps)));
+      lrScale * o.learningRate * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / o.steps)));
     const batch = Array.from({ length: o.batchSize }, () => trainAll[rng.int(trainAll.length)]);
     const shifts = batch.map(() => [rng.int(2 * o.maxShift + 1) - o.maxShift, rng.int(2 * o.maxShift + 1) - o.maxShift] as [number, number]);
     const x = digitsToInput(batch, shifts);
@@ -128,7 +137,25 @@ export async function trainDigitJudge(
     if (!Number.isFinite(lossValue)) throw new Error(`${dataset} judge: loss became ${lossValue} at step ${step}`);
     if (step % 200 === 0 || step === o.steps - 1) log(`${dataset} step ${step} loss ${lossValue.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     tf.dispose([x, y, loss]);
+    ema = Number.isNaN(ema) ? lossValue : 0.95 * ema + 0.05 * lossValue;
+    if (step % 50 === 49) {
+      if (snapshot && ema > Math.max(2 * bestEma, bestEma + 0.5)) {
+        model.setWeights(snapshot);
+        optimizer.dispose();
+        optimizer = tf.train.adam(o.learningRate);
+        lrScale /= 2;
+        restores++;
+        log(`${dataset} step ${step}: loss ${ema.toFixed(3)} collapsed (best ${bestEma.toFixed(3)}); weights restored, learning rate x${lrScale}`);
+        ema = bestEma;
+      } else if (!snapshot || ema <= 1.1 * bestEma) {
+        if (snapshot) tf.dispose(snapshot);
+        snapshot = model.getWeights().map((w) => w.clone());
+        bestEma = Math.min(bestEma, ema);
+      }
+    }
   }
+  if (snapshot) tf.dispose(snapshot);
+  if (restores) log(`${dataset}: ${restores} collapse(s) recovered`);
   const seconds = (Date.now() - t0) / 1000;
   optimizer.dispose();
   const { accuracy, matrix, n } = await digitJudgeTestAccuracy(model, dataset);
