@@ -233,3 +233,19 @@ test('Transpose, Unpack and leading-axis Sum match cpu over random shapes and pe
   // int32 transposes too (indices are transposed in gather gradients)
   await compare('int32 transpose', () => tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32').transpose().cast('float32'));
 });
+
+test('pooling gradients match cpu (wasm MaxPoolGrad is wrong; native routes it to the cpu kernel)', async () => {
+  await initBackend('native');
+  assert.equal(nativeKernelSources.MaxPoolGrad, 'cpu-fallback');
+  for (let c = 0; c < 6; c++) {
+    const N = randInt(1, 2); const H = randInt(4, 9); const W = randInt(4, 9); const C = randInt(1, 4);
+    const size = pick([2, 3]); const stride = pick([1, 2]); const pad = pick(['valid', 'same'] as const);
+    const xv = randArray(N * H * W * C);
+    await compare(`pool case ${c}: [${N},${H},${W},${C}] size ${size} stride ${stride} ${pad}`, () => {
+      const x = tf.tensor4d(xv, [N, H, W, C]);
+      const gMax = tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, size, stride, pad).square().sum())(x);
+      const gAvg = tf.grad((t: tf.Tensor) => tf.avgPool(t as tf.Tensor4D, size, stride, pad).square().sum())(x);
+      return [gMax, gAvg];
+    });
+  }
+});

@@ -12,6 +12,9 @@ import { makeSumKernel } from './reduce';
 
 let registered: BlasInfo | null = null;
 
+// MaxPoolGrad: wrong gradients for multi-channel inputs (test/backend/native-parity.test.ts).
+const WRONG_ON_WASM = [tf.MaxPoolGrad];
+
 // Kernels on complex or string tensors cannot go through the numeric copy of the cpu fallback.
 const NO_FALLBACK = new Set(['Complex', 'ComplexAbs', 'FFT', 'IFFT', 'Imag', 'Real', 'StaticRegexReplace', 'Draw']);
 
@@ -57,6 +60,11 @@ export function registerNativeBackend(): BlasInfo {
   for (const k of [unsortedSegmentSumKernel, transposeKernel, identityKernel, makeUnpackKernel(originalWasmKernel(tf.Unpack))]) {
     install(k);
     nativeKernelSources[k.kernelName] = 'typescript';
+  }
+  // wasm kernels that compute wrong values in tfjs 4.22 (found by the parity tests) use the cpu kernel.
+  for (const name of WRONG_ON_WASM) {
+    install({ kernelName: name, backendName: 'native', kernelFunc: cpuFallbackKernel(name) });
+    nativeKernelSources[name] = 'cpu-fallback';
   }
   for (const name of kernelsMissingFromWasm()) {
     if (nativeKernelSources[name] || NO_FALLBACK.has(name)) continue;
