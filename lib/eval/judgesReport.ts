@@ -4,11 +4,24 @@ import { generateShapes } from '../data/shapes';
 import { loadJudge, judgeShapes, shapesJudgeAccuracy, judgeDigits, confusionMatrix, digitTestSplit, DIGIT_TARGETS } from './judges';
 import { SHAPES_TARGETS } from './judges/trainShapes';
 import { SHAPES, COLORS } from '../data/shapes/world';
+import * as fs from 'fs';
+import * as path from 'path';
+import { judgesDir } from './judges/weights';
+
+export interface DigitJudgeReport {
+  n: number;
+  accuracy: number;
+  target: number;
+  meets_target: boolean;
+  confusion: number[][];
+}
 
 export interface JudgesReport {
   shapes: { n: number; accuracy: Record<string, number>; targets: Record<string, number>; meets_targets: boolean; shape_confusion: number[][]; color_confusion: number[][] };
-  mnist: { n: number; accuracy: number; target: number; meets_target: boolean; confusion: number[][] };
-  fashion: { n: number; accuracy: number; target: number; meets_target: boolean; confusion: number[][] };
+  /** null (with the reason in `missing`) when the judge has no committed weights. */
+  mnist: DigitJudgeReport | null;
+  fashion: DigitJudgeReport | null;
+  missing: Record<string, string>;
 }
 
 export async function judgesReport(opts: { shapesCount?: number } = {}): Promise<JudgesReport> {
@@ -35,7 +48,12 @@ export async function judgesReport(opts: { shapesCount?: number } = {}): Promise
     }
   });
   const { meanCenterError, scene, ...graded } = acc;
-  const digits = async (name: 'mnist' | 'fashion') => {
+  const missing: Record<string, string> = {};
+  const digits = async (name: 'mnist' | 'fashion'): Promise<DigitJudgeReport | null> => {
+    if (!fs.existsSync(path.join(judgesDir(), `${name}.json`))) {
+      missing[name] = `no weights in ${judgesDir()}; train with: npx crossflow eval train-judges --only ${name}`;
+      return null;
+    }
     const { model: m } = await loadJudge(name);
     const split = digitTestSplit(name);
     const { labels } = await judgeDigits(m, split);
@@ -53,5 +71,6 @@ export async function judgesReport(opts: { shapesCount?: number } = {}): Promise
     },
     mnist: await digits('mnist'),
     fashion: await digits('fashion'),
+    missing,
   };
 }

@@ -106,7 +106,7 @@ export async function trainDigitJudge(
   const log = o.log ?? (() => undefined);
   const backend = await initBackend();
   // The whole training split, in the loader's seeded order.
-  const trainAll = loadMnist({ dataset, split: 'train', count: splitSize(dataset, 'train'), seed: 0 });
+  const trainAll = loadMnist({ dataset, split: 'train', count: splitSize(dataset, 'train'), seed: 0 }).filter(isValidImage);
   log(`${dataset}: ${trainAll.length} training images`);
   const model = buildDigitJudge(o.seed);
   let optimizer = tf.train.adam(o.learningRate);
@@ -200,7 +200,16 @@ export async function trainDigitJudge(
 
 /** The whole real test split of a dataset. */
 export function digitTestSplit(dataset: MnistDataset) {
-  return loadMnist({ dataset, split: 'test', count: splitSize(dataset, 'test'), seed: 0 });
+  return loadMnist({ dataset, split: 'test', count: splitSize(dataset, 'test'), seed: 0 }).filter(isValidImage);
+}
+
+/**
+ * The fashion-mnist package's class-0 file holds two empty rows (indices 1000 and 7001); the
+ * loader turns them into all-NaN images (one in train, one in test). They are not images: skip them.
+ */
+export function isValidImage(s: { pixels: ArrayLike<number> }): boolean {
+  for (let i = 0; i < s.pixels.length; i++) if (!Number.isFinite(s.pixels[i])) return false;
+  return true;
 }
 
 /** Number of images in a split, computed as the loader does (per class, by fraction). */
