@@ -1,5 +1,5 @@
 // 2-D convolution and both its gradients as im2col + OpenBLAS sgemm (NHWC, as tfjs-layers uses).
-// Work is done one image at a time so the column buffer stays small (outH*outW x fh*fw*inC).
+// Images are processed in chunks whose column matrix fits in 64 MB, one large sgemm per chunk.
 import * as tf from '@tensorflow/tfjs';
 import { Blas, NO_TRANS, TRANS } from './blas';
 import { NativeBackend, f32 } from './heap';
@@ -46,6 +46,17 @@ function patches(image: Float32Array, n: number, c: ConvInfo, cols: Float32Array
   }
 }
 
+/** Column buffers are capped at this many floats (64 MB); images are processed in chunks that fit. */
+const COLS_CAP = 16 * 1024 * 1024;
+
+/** Splits the batch into chunks of whole images whose column matrix fits COLS_CAP. */
+function chunks(c: ConvInfo, rowsPerImage: number, rowLen: number): Array<[number, number]> {
+  const per = Math.max(1, Math.min(c.batchSize, Math.floor(COLS_CAP / (rowsPerImage * rowLen))));
+  const out: Array<[number, number]> = [];
+  for (let start = 0; start < c.batchSize; start += per) out.push([start, Math.min(c.batchSize, start + per)]);
+  return out;
+}
+
 /** y (N, OH, OW, outC) = conv(x (N, H, W, inC), w (FH, FW, inC, outC)). */
 export function conv2d(blas: Blas, backend: NativeBackend, x: tf.TensorInfo, w: tf.TensorInfo, c: ConvInfo): tf.TensorInfo {
   const out = backend.makeOutput(c.outShape, 'float32');
@@ -60,16 +71,17 @@ export function conv2d(blas: Blas, backend: NativeBackend, x: tf.TensorInfo, w: 
     blas.sgemm(NO_TRANS, NO_TRANS, c.batchSize * P, O, Kc, 1, X, Kc, Wt, O, 0, Y, O);
     return out;
   }
-  const cols = new Float32Array(P * Kc);
-  for (let n = 0; n < c.batchSize; n++) {
-    patches(X, n, c, cols, false);
-    // (P, Kc) x (Kc, outC) -> (P, outC)
-    blas.sgemm(NO_TRANS, NO_TRANS, P, O, Kc, 1, cols, Kc, Wt, O, 0, Y.subarray(n * P * O, (n + 1) * P * O), O);
+  const parts = chunks(c, P, Kc);
+  const cols = new Float32Array((parts[0][1] - parts[0][0]) * P * Kc);
+  for (const [n0, n1] of parts) {
+    for (let n = n0; n < n1; n++) patches(X, n, c, cols.subarray((n - n0) * P * Kc), false);
+    // (images*P, Kc) x (Kc, outC) -> (images*P, outC)
+    blas.sgemm(NO_TRANS, NO_TRANS, (n1 - n0) * P, O, Kc, 1, cols, Kc, Wt, O, 0, Y.subarray(n0 * P * O), O);
   }
   return out;
 }
 
-/** dw (FH, FW, inC, outC) = sum over images of cols^T dy. */
+/** dw (FH, FW, inC, outC) = cols^T dy, summed over every image. */
 export function conv2dBackpropFilter(blas: Blas, backend: NativeBackend, x: tf.TensorInfo, dy: tf.TensorInfo, c: ConvInfo): tf.TensorInfo {
   const out = backend.makeOutput(c.filterShape, 'float32');
   const X = f32(backend, x);
@@ -83,12 +95,13 @@ export function conv2dBackpropFilter(blas: Blas, backend: NativeBackend, x: tf.T
     blas.sgemm(TRANS, NO_TRANS, Kc, O, c.batchSize * P, 1, X, Kc, DY, O, 0, DW, O);
     return out;
   }
-  const cols = new Float32Array(P * Kc);
-  for (let n = 0; n < c.batchSize; n++) {
-    patches(X, n, c, cols, false);
-    // (Kc, P) x (P, outC) -> (Kc, outC), accumulated over images
-    blas.sgemm(TRANS, NO_TRANS, Kc, O, P, 1, cols, Kc, DY.subarray(n * P * O, (n + 1) * P * O), O, n === 0 ? 0 : 1, DW, O);
-  }
+  const parts = chunks(c, P, Kc);
+  const cols = new Float32Array((parts[0][1] - parts[0][0]) * P * Kc);
+  parts.forEach(([n0, n1], i) => {
+    for (let n = n0; n < n1; n++) patches(X, n, c, cols.subarray((n - n0) * P * Kc), false);
+    // (Kc, images*P) x (images*P, outC) -> (Kc, outC), accumulated over chunks
+    blas.sgemm(TRANS, NO_TRANS, Kc, O, (n1 - n0) * P, 1, cols, Kc, DY.subarray(n0 * P * O), O, i === 0 ? 0 : 1, DW, O);
+  });
   return out;
 }
 
@@ -107,11 +120,12 @@ export function conv2dBackpropInput(blas: Blas, backend: NativeBackend, dy: tf.T
     return out;
   }
   DX.fill(0);
-  const dcols = new Float32Array(P * Kc);
-  for (let n = 0; n < c.batchSize; n++) {
-    // (P, outC) x (outC, Kc) -> (P, Kc)
-    blas.sgemm(NO_TRANS, TRANS, P, Kc, O, 1, DY.subarray(n * P * O, (n + 1) * P * O), O, Wt, O, 0, dcols, Kc);
-    patches(DX, n, c, dcols, true);
+  const parts = chunks(c, P, Kc);
+  const dcols = new Float32Array((parts[0][1] - parts[0][0]) * P * Kc);
+  for (const [n0, n1] of parts) {
+    // (images*P, outC) x (outC, Kc) -> (images*P, Kc)
+    blas.sgemm(NO_TRANS, TRANS, (n1 - n0) * P, Kc, O, 1, DY.subarray(n0 * P * O), O, Wt, O, 0, dcols, Kc);
+    for (let n = n0; n < n1; n++) patches(DX, n, c, dcols.subarray((n - n0) * P * Kc), true);
   }
   return out;
 }

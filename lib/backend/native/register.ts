@@ -41,7 +41,21 @@ export function registerNativeBackend(): BlasInfo {
   const blasInfo = loadBlas();
   tf.registerBackend('native', async () => {
     const wasmFactory = tf.findBackendFactory('wasm');
-    return (await wasmFactory()) as tf.KernelBackend;
+    const before = {
+      uncaughtException: process.listeners('uncaughtException'),
+      unhandledRejection: process.listeners('unhandledRejection'),
+    };
+    const backend = (await wasmFactory()) as tf.KernelBackend;
+    // The emscripten module installs handlers that rethrow every uncaught error from inside its own
+    // minified source, so Node prints that whole line (kilobytes) instead of the error. Remove them:
+    // Node's defaults already end the process on either event.
+    for (const listener of process.listeners('uncaughtException')) {
+      if (!before.uncaughtException.includes(listener)) process.removeListener('uncaughtException', listener);
+    }
+    for (const listener of process.listeners('unhandledRejection')) {
+      if (!before.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
+    }
+    return backend;
   }, 1);
   tf.copyRegisteredKernels('wasm', 'native');
 
