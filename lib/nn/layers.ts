@@ -62,13 +62,15 @@ const GELU_C = Math.sqrt(2 / Math.PI);
  *   d/dx = s + x s (1 - s) 2c (1 + 3 * 0.044715 x^2),  s = sigmoid(2u).
  */
 export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  const s = tf.sigmoid(x.add(x.mul(x).mul(x).mul(0.044715)).mul(2 * GELU_C));
-  save([x, s]);
+  const x2 = x.square();
+  // 2u = x (2c + 2c * 0.044715 x^2): four kernels before the sigmoid
+  const s = tf.sigmoid(x2.mul(2 * GELU_C * 0.044715).add(2 * GELU_C).mul(x));
+  save([x, s, x2]);
   return {
     value: x.mul(s),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, sg] = saved;
-      const du = xs.mul(xs).mul(3 * 0.044715).add(1).mul(2 * GELU_C);
+      const [xs, sg, xsq] = saved;
+      const du = xsq.mul(3 * 0.044715 * 2 * GELU_C).add(2 * GELU_C);
       return dy.mul(sg.add(xs.mul(sg).mul(tf.sub(1, sg)).mul(du)));
     },
   };

@@ -209,7 +209,7 @@ test('a missing kernel is reported by name and backend, with the backends that h
   await tf.setBackend('native');
 });
 
-test('Transpose, Unpack and leading-axis Sum match cpu over random shapes and permutations', async () => {
+test('Transpose, Unpack and Sum over leading, middle and trailing axes match cpu over random shapes and permutations', async () => {
   await initBackend('native');
   for (let c = 0; c < 30; c++) {
     const rank = randInt(2, 5);
@@ -226,6 +226,8 @@ test('Transpose, Unpack and leading-axis Sum match cpu over random shapes and pe
         x.transpose(perm),
         ...tf.unstack(x, 0),
         tf.sum(x, leadAxes, keepDims),
+        tf.sum(x, Array.from({ length: nLead }, (_, i) => i + (rank - 1 - nLead)), keepDims), // a middle run
+        tf.sum(x, [0, rank - 1]), // not contiguous: the wasm kernel
         tf.sum(x, rank - 1), // a trailing-axis sum goes to the wasm kernel
       ];
     }, Math.sqrt(size));

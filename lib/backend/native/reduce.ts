@@ -1,5 +1,6 @@
-// Sum over leading axes (bias gradients, batch sums) as one sgemm with a ones vector:
-// (1, lead) x (lead, rest) -> (rest). The wasm Sum first transposes such inputs, slowly.
+// Sum over a contiguous run of axes that is not at the end (bias gradients, broadcast gradients)
+// as sgemm with a ones vector: (1, R) x (R, C) -> (C) for each leading index. The wasm Sum first
+// transposes such inputs, slowly.
 import * as tf from '@tensorflow/tfjs';
 import { Blas, NO_TRANS } from './blas';
 import { NativeBackend, f32 } from './heap';
@@ -15,22 +16,30 @@ export function makeSumKernel(blas: Blas, fallback: tf.KernelFunc): tf.KernelCon
       const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
       const rank = x.shape.length;
       const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-      const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-      if (x.dtype !== 'float32' || !leading) return fallback(args);
-      const lead = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
-      const restShape = x.shape.slice(axes.length);
-      const rest = restShape.reduce((p, d) => p * d, 1);
-      const outShape = keepDims ? [...axes.map(() => 1), ...restShape] : restShape;
+      // Reduced axes that form one contiguous run [first, last] view x as (A, R, C) -> (A, C):
+      // bias gradients (leading axes) and broadcast gradients such as (B, T, D) -> (B, 1, D).
+      const contiguous = axes.length > 0 && axes.every((a, i) => a === axes[0] + i);
+      const first = axes[0];
+      const last = axes[axes.length - 1];
+      const C = x.shape.slice(last + 1).reduce((p, d) => p * d, 1);
+      // A trailing run (C = 1) is a row sum, which the wasm kernel does well without transposing.
+      if (x.dtype !== 'float32' || !contiguous || last === rank - 1) return fallback(args);
+      const A = x.shape.slice(0, first).reduce((p, d) => p * d, 1);
+      const R = x.shape.slice(first, last + 1).reduce((p, d) => p * d, 1);
+      const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
       const backend = args.backend as NativeBackend;
       const out = backend.makeOutput(outShape, 'float32');
       const O = f32(backend, out);
-      if (lead === 0 || rest === 0) {
+      if (R === 0 || A * C === 0) {
         O.fill(0);
         return out;
       }
-      if (ones.length < lead) ones = new Float32Array(lead).fill(1);
-      // (1, lead) x (lead, rest) -> (1, rest)
-      blas.sgemm(NO_TRANS, NO_TRANS, 1, rest, lead, 1, ones, lead, f32(backend, x), rest, 0, O, rest);
+      if (ones.length < R) ones = new Float32Array(R).fill(1);
+      const X = f32(backend, x);
+      for (let a = 0; a < A; a++) {
+        // (1, R) x (R, C) -> (1, C)
+        blas.sgemm(NO_TRANS, NO_TRANS, 1, C, R, 1, ones, R, X.subarray(a * R * C), C, 0, O.subarray(a * C), C);
+      }
       return out;
     },
   };
