@@ -97,6 +97,7 @@ export function initBackend(requested?: string): Promise<BackendReport> {
   if (active && (forced == null || active.backend === forced)) return Promise.resolve(active);
   if (pending && forced == null) return pending;
   pending = (async () => {
+    quietCpuBackend(); // tests and fallbacks touch the cpu backend too
     const order: BackendChoice[] = forced ? [parseChoice(forced)] : [...BACKEND_CHOICES];
     const skipped: Record<string, string> = {};
     for (const choice of order) {

@@ -76,8 +76,9 @@ export function loadClass(dataset: MnistDataset, label: number): Uint8Array[] {
       images.push(img);
     }
   } else {
-    // One array of 784 bytes per image.
-    for (const row of json.data as number[][]) images.push(Uint8Array.from(row));
+    // One array of 784 bytes per image. The package's class-0 file has two empty rows (1000 and
+    // 7001); they are not images and are dropped (they used to become all-NaN training inputs).
+    for (const row of json.data as number[][]) if (row.length === 784) images.push(Uint8Array.from(row));
   }
   classCache.set(key, images);
   return images;
