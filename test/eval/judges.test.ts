@@ -74,6 +74,19 @@ test('committed Shapes judge meets its targets on real test scenes; no tensor le
   }
 });
 
+test('committed Shapes judge reads the held-out colour-shape pairs too (the generative models never see them)', async () => {
+  await initBackend();
+  const { model, manifest } = await loadJudge('shapes');
+  // seed 2: neither the judge's training scenes (seed 0) nor its manifest's evaluation scenes (seed 1)
+  const heldout = generateShapes({ split: 'heldout', count: 400, seed: 2 });
+  const { objects } = await judgeShapes(model, heldout);
+  const acc = shapesJudgeAccuracy(heldout.map((s) => s.attributes.objects), objects, 32) as unknown as Record<string, number>;
+  for (const [k, target] of Object.entries(SHAPES_TARGETS)) {
+    assert.ok(acc[k] >= target, `held-out ${k}: ${acc[k]} < ${target}`);
+    assert.ok((manifest.heldoutAccuracy ?? {})[k] >= target, `manifest held-out ${k}`);
+  }
+});
+
 test('committed MNIST and Fashion-MNIST judges meet their targets on the real test splits', async () => {
   await initBackend();
   for (const name of ['mnist', 'fashion'] as const) {

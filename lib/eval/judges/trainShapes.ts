@@ -1,4 +1,7 @@
-// Trains the Shapes judge on real (rendered) training scenes and measures it on the real test split.
+// Trains the Shapes judge on real (rendered) scenes and measures it on the real test split and on
+// renders of the held-out colour-shape pairs. The judge is a measuring instrument, not the model
+// under study: it trains on every pair (held-out ones included, from the `heldout` split with its
+// own seed), so it can read what a generative model that never saw those pairs produces.
 import * as tf from '@tensorflow/tfjs';
 import { generateShapes, ShapesSample } from '../../data/shapes';
 import { makeRng } from '../../data/rng';
@@ -13,6 +16,8 @@ export interface TrainShapesJudgeOptions {
   steps: number;
   batchSize: number;
   trainSamples: number;
+  /** Scenes from the `heldout` split mixed into training (seed `seed`); evaluation uses seed `seed + 1`. */
+  heldoutSamples: number;
   testSamples: number;
   seed: number;
   learningRate: number;
@@ -22,7 +27,7 @@ export interface TrainShapesJudgeOptions {
 }
 
 export const DEFAULT_SHAPES_JUDGE: TrainShapesJudgeOptions = {
-  steps: 1500, batchSize: 64, trainSamples: 20000, testSamples: 2000, seed: 0, learningRate: 2e-3, noiseStd: 0.06,
+  steps: 1500, batchSize: 64, trainSamples: 20000, heldoutSamples: 5000, testSamples: 2000, seed: 0, learningRate: 2e-3, noiseStd: 0.06,
 };
 
 export const SHAPES_TARGETS = { shape: 0.99, color: 0.99, size: 0.99, position: 0.99, count: 0.99, counts: 0.99 };
@@ -45,7 +50,10 @@ export async function trainShapesJudge(
   const log = o.log ?? (() => undefined);
   const backend = await initBackend();
   const t0 = Date.now();
-  const train = generateShapes({ split: 'train', count: o.trainSamples, seed: o.seed, size: JUDGE_SIDE });
+  const train = [
+    ...generateShapes({ split: 'train', count: o.trainSamples, seed: o.seed, size: JUDGE_SIDE }),
+    ...generateShapes({ split: 'heldout', count: o.heldoutSamples, seed: o.seed, size: JUDGE_SIDE }),
+  ];
   log(`generated ${train.length} training scenes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const model = buildShapesJudge(o.seed);
   const optimizer = tf.train.adam(o.learningRate);
@@ -68,6 +76,10 @@ export async function trainShapesJudge(
   const { objects } = await judgeShapes(model, test);
   const accuracy = shapesJudgeAccuracy(test.map((s) => s.attributes.objects), objects, JUDGE_SIDE);
   log(`test accuracy ${JSON.stringify(accuracy)}`);
+  const heldout = generateShapes({ split: 'heldout', count: o.testSamples, seed: o.seed + 1, size: JUDGE_SIDE });
+  const heldoutRead = await judgeShapes(model, heldout);
+  const heldoutAccuracy = shapesJudgeAccuracy(heldout.map((s) => s.attributes.objects), heldoutRead.objects, JUDGE_SIDE);
+  log(`held-out pairs accuracy ${JSON.stringify(heldoutAccuracy)}`);
   let manifest: JudgeManifest | null = null;
   if (outDir) {
     const { meanCenterError, ...acc } = accuracy;
@@ -83,6 +95,8 @@ export async function trainShapesJudge(
       backend: backend.backend,
       testAccuracy: { ...acc, meanCenterErrorPx: meanCenterError },
       testSamples: o.testSamples,
+      heldoutAccuracy: (({ meanCenterError: e, ...rest }) => ({ ...rest, meanCenterErrorPx: e }))(heldoutAccuracy),
+      heldoutSamples: o.testSamples,
       targets: SHAPES_TARGETS,
       retrainCommand: 'npx crossflow eval train-judges --only shapes',
       createdAt: new Date().toISOString(),

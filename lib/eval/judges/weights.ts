@@ -21,6 +21,9 @@ export interface JudgeManifest {
   /** Accuracy per attribute on the real test split (fractions in [0, 1]). */
   testAccuracy: Record<string, number>;
   testSamples: number;
+  /** Shapes: accuracy on renders of the held-out colour-shape pairs (the generative models never see them). */
+  heldoutAccuracy?: Record<string, number>;
+  heldoutSamples?: number;
   targets: Record<string, number>;
   retrainCommand: string;
   createdAt: string;
