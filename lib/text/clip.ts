@@ -6,7 +6,6 @@
 // evaluation (CLIP score, R-precision). Half the pairs of a batch also bring a hard negative caption
 // (objects of a relation swapped, colors swapped, count or color changed): plain in-batch negatives
 // rarely differ only in word order or binding, so without them the towers stay bag-of-words.
-import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select';
 import { makeRng, Rng } from '../data/rng';
@@ -15,7 +14,7 @@ import { invalidValue } from '../errors';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';
 import { TransformerConfig, Weights, countParams, dense, embed, initTransformer, maskedMean, normalWeights, runTransformer } from './transformer';
-import { EncoderManifest, loadWeights, saveWeights } from './weights';
+import { EncoderManifest, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
 
 export interface ClipConfig {
   dim: number;
@@ -337,11 +336,7 @@ export function clipRetrieval(clip: Pick<Clip, 'embedImages' | 'embedText'>, spl
 export async function trainAndSaveClip(seed = 0, overrides: Partial<ClipConfig> = {}, log: (msg: string) => void = () => {}, dir?: string): Promise<EncoderManifest> {
   const backend = await initBackend();
   const c = { ...CLIP_DEFAULTS, ...overrides };
-  const cpu0 = process.cpuUsage();
-  const load0 = os.loadavg()[0];
-  const r = trainClip(seed, c, log);
-  const cpuUsed = process.cpuUsage(cpu0);
-  const load1 = os.loadavg()[0];
+  const r = measureTraining(() => trainClip(seed, c, log));
   const view = { embedImages: (x: tf.Tensor4D) => imageEmbedding(r.weights, c, x), embedText: (caps: string[]) => tf.tidy(() => {
     const { ids, mask } = tokenTensors(captionTokenizer(), caps, DEFAULT_MAX_TOKENS);
     return textEmbedding(r.weights, textStates(r.weights, c, ids, mask), mask);
@@ -354,30 +349,10 @@ export async function trainAndSaveClip(seed = 0, overrides: Partial<ClipConfig> 
     testTextToImageTop1: test.textToImage,
     heldoutImageToTextTop1: held.imageToText,
     heldoutTextToImageTop1: held.textToImage,
-    finalLoss: r.lossCurve[r.lossCurve.length - 1][1],
   };
   for (const [k, v] of Object.entries(test.byKind)) metrics[`testImageToTextTop1_${k}`] = v;
-  const manifest = saveWeights(
-    {
-      name: 'clip',
-      command: CLIP_COMMAND + (Object.keys(overrides).length ? ` (overrides ${JSON.stringify(overrides)})` : ''),
-      seed,
-      steps: c.steps,
-      batchSize: c.batchSize,
-      params: r.params,
-      trainingSeconds: Math.round(r.seconds * 10) / 10,
-      cpuSeconds: Math.round((cpuUsed.user + cpuUsed.system) / 1e5) / 10,
-      loadAverage: [Math.round(load0 * 100) / 100, Math.round(load1 * 100) / 100],
-      backend: backend.backend,
-      createdAt: new Date().toISOString(),
-      config: { ...c },
-      vocabulary: captionTokenizer().words,
-      metrics,
-      lossCurve: r.lossCurve,
-    },
-    r.weights,
+  return saveTrainedEncoder(
+    { name: 'clip', command: CLIP_COMMAND, overrides, seed, config: c, run: r, backend: backend.backend, vocabulary: captionTokenizer().words, metrics },
     dir,
   );
-  Object.values(r.weights).forEach((t) => t.dispose());
-  return manifest;
 }

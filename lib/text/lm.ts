@@ -1,7 +1,6 @@
 // `lm`: a small bidirectional transformer pretrained on captions only (no images) by masked-word
 // prediction (BERT-style: 15% of the words hidden behind <mask>, predicted through the tied
 // embedding table). As a frozen encoder it returns its final hidden states for every token.
-import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select';
 import { invalidValue } from '../errors';
@@ -9,7 +8,7 @@ import { makeRng } from '../data/rng';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, MASK_ID, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';
 import { TransformerConfig, Weights, countParams, dense, embed, initTransformer, normalWeights, runTransformer } from './transformer';
-import { EncoderManifest, loadWeights, saveWeights } from './weights';
+import { EncoderManifest, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
 import { captionCorpus } from './captionCorpus';
 
 export interface LmConfig extends TransformerConfig {
@@ -175,37 +174,17 @@ export const LM_COMMAND = 'npx crossflow data train-encoder lm --seed 0';
 export async function trainAndSaveLm(seed = 0, overrides: Partial<LmConfig> = {}, log: (msg: string) => void = () => {}, dir?: string): Promise<EncoderManifest> {
   const backend = await initBackend();
   const cfg = { ...LM_DEFAULTS, ...overrides };
-  const cpu0 = process.cpuUsage();
-  const load0 = os.loadavg()[0];
-  const r = trainLm(seed, cfg, log);
-  const cpuUsed = process.cpuUsage(cpu0);
-  const load1 = os.loadavg()[0];
+  const r = measureTraining(() => trainLm(seed, cfg, log));
   const tok = captionTokenizer();
   const val = captionCorpus(300, seed, 'val');
   const acc = maskedWordAccuracy(r.weights, cfg, tok, val.slice(0, 1000));
-  const manifest = saveWeights(
+  return saveTrainedEncoder(
     {
-      name: 'lm',
-      command: LM_COMMAND + (Object.keys(overrides).length ? ` (overrides ${JSON.stringify(overrides)})` : ''),
-      seed,
-      steps: cfg.steps,
-      batchSize: cfg.batchSize,
-      params: r.params,
-      trainingSeconds: Math.round(r.seconds * 10) / 10,
-      cpuSeconds: Math.round((cpuUsed.user + cpuUsed.system) / 1e5) / 10,
-      loadAverage: [Math.round(load0 * 100) / 100, Math.round(load1 * 100) / 100],
-      backend: backend.backend,
-      createdAt: new Date().toISOString(),
-      config: { ...cfg },
-      vocabulary: tok.words,
-      metrics: { valMaskedWordAccuracy: Math.round(acc * 1e4) / 1e4, finalLoss: r.lossCurve[r.lossCurve.length - 1][1] },
-      lossCurve: r.lossCurve,
+      name: 'lm', command: LM_COMMAND, overrides, seed, config: cfg, run: r, backend: backend.backend,
+      vocabulary: tok.words, metrics: { valMaskedWordAccuracy: Math.round(acc * 1e4) / 1e4 },
     },
-    r.weights,
     dir,
   );
-  Object.values(r.weights).forEach((t) => t.dispose());
-  return manifest;
 }
 
 export interface LmEncoder extends TextEncoder {

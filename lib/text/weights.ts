@@ -2,6 +2,7 @@
 // made, config, vocabulary, and each tensor's name/shape/offset) next to `<name>.bin` (float32,
 // little-endian, concatenated). Committed under datasets/encoders/ so tests and CI never retrain.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
@@ -80,4 +81,65 @@ export function loadWeights(name: string, dir = ENCODERS_DIR): { manifest: Encod
     weights[s.name] = tf.tensor(all.subarray(s.offset, s.offset + size), s.shape);
   }
   return { manifest, weights };
+}
+
+/** What a training loop returns: the weights, their count, wall-clock seconds and the loss curve. */
+export interface TrainedWeights {
+  weights: Record<string, tf.Tensor>;
+  params: number;
+  seconds: number;
+  lossCurve: Array<[number, number]>;
+}
+
+/** The cost of a training run beside its result: CPU seconds of this process, and the 1-minute load
+ * average before and after (the machine may be shared, which stretches wall-clock time). */
+export function measureTraining<R extends TrainedWeights>(train: () => R): R & { cpuSeconds: number; loadAverage: [number, number] } {
+  const cpu0 = process.cpuUsage();
+  const load0 = os.loadavg()[0];
+  const run = train();
+  const cpu = process.cpuUsage(cpu0);
+  const load1 = os.loadavg()[0];
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  return { ...run, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10, loadAverage: [round2(load0), round2(load1)] };
+}
+
+/** Writes a trained encoder with the manifest fields every encoder records, then frees its weights. */
+export function saveTrainedEncoder(
+  o: {
+    name: string;
+    /** The re-train command; overrides of the defaults are appended. */
+    command: string;
+    overrides: object;
+    seed: number;
+    config: Record<string, number | string> & { steps: number; batchSize: number };
+    run: TrainedWeights & { cpuSeconds: number; loadAverage: [number, number] };
+    backend: string;
+    vocabulary: string[];
+    metrics: Record<string, number>;
+  },
+  dir?: string,
+): EncoderManifest {
+  const manifest = saveWeights(
+    {
+      name: o.name,
+      command: o.command + (Object.keys(o.overrides).length ? ` (overrides ${JSON.stringify(o.overrides)})` : ''),
+      seed: o.seed,
+      steps: o.config.steps,
+      batchSize: o.config.batchSize,
+      params: o.run.params,
+      trainingSeconds: Math.round(o.run.seconds * 10) / 10,
+      cpuSeconds: o.run.cpuSeconds,
+      loadAverage: o.run.loadAverage,
+      backend: o.backend,
+      createdAt: new Date().toISOString(),
+      config: { ...o.config },
+      vocabulary: o.vocabulary,
+      metrics: { ...o.metrics, finalLoss: o.run.lossCurve[o.run.lossCurve.length - 1][1] },
+      lossCurve: o.run.lossCurve,
+    },
+    o.run.weights,
+    dir,
+  );
+  Object.values(o.run.weights).forEach((t) => t.dispose());
+  return manifest;
 }
