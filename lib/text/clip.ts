@@ -14,7 +14,7 @@ import { invalidValue } from '../errors';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';
 import { TransformerConfig, Weights, countParams, dense, embed, initTransformer, maskedMean, normalWeights, runTransformer } from './transformer';
-import { EncoderManifest, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
+import { EncoderManifest, TrainedWeights, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
 
 export interface ClipConfig {
   dim: number;
@@ -150,12 +150,7 @@ function imagesOf(samples: readonly ShapesSample[], idx: number[]): Float32Array
   return out;
 }
 
-export interface ClipTrainResult {
-  weights: Weights;
-  seconds: number;
-  lossCurve: Array<[number, number]>;
-  params: number;
-}
+export type ClipTrainResult = TrainedWeights;
 
 export function trainClip(seed: number, c: ClipConfig = CLIP_DEFAULTS, log: (msg: string) => void = () => {}): ClipTrainResult {
   const tok = captionTokenizer();

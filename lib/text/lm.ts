@@ -8,7 +8,7 @@ import { makeRng } from '../data/rng';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, MASK_ID, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';
 import { TransformerConfig, Weights, countParams, dense, embed, initTransformer, normalWeights, runTransformer } from './transformer';
-import { EncoderManifest, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
+import { EncoderManifest, TrainedWeights, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
 import { captionCorpus } from './captionCorpus';
 
 export interface LmConfig extends TransformerConfig {
@@ -109,12 +109,7 @@ function concatF(xs: Float32Array[]): Float32Array {
   return out;
 }
 
-export interface TrainResult {
-  weights: Weights;
-  seconds: number;
-  lossCurve: Array<[number, number]>;
-  params: number;
-}
+export type TrainResult = TrainedWeights;
 
 /** Pretrains the masked-word model. Deterministic for a seed on a given backend. */
 export function trainLm(seed: number, cfg: LmConfig = LM_DEFAULTS, log: (msg: string) => void = () => {}): TrainResult {
