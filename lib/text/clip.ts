@@ -14,7 +14,7 @@ import { invalidValue } from '../errors';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';
 import { TransformerConfig, Weights, countParams, dense, embed, initTransformer, maskedMean, normalWeights, runTransformer } from './transformer';
-import { EncoderManifest, TrainedWeights, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
+import { EncoderManifest, TrainedWeights, TrainingLog, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
 
 export interface ClipConfig {
   dim: number;
@@ -163,9 +163,8 @@ export function trainClip(seed: number, c: ClipConfig = CLIP_DEFAULTS, log: (msg
   }
   const optimizer = tf.train.adam(c.lr, 0.9, 0.98, 1e-6);
   const rng = makeRng(`clip-train:${seed}`);
-  const lossCurve: Array<[number, number]> = [];
   const S = c.imageSize;
-  const t0 = Date.now();
+  const training = new TrainingLog('clip', c.steps, 100, log);
   for (let step = 0; step < c.steps; step++) {
     const B = c.batchSize;
     const idx = Array.from({ length: B }, () => rng.int(samples.length));
@@ -194,18 +193,10 @@ export function trainClip(seed: number, c: ClipConfig = CLIP_DEFAULTS, log: (msg
       const excludeT = tf.tensor2d(exclude, [B, T]);
       return optimizer.minimize(() => clipLoss(vars, c, images, ids, mask, excludeT), true) as tf.Scalar;
     });
-    if (step % 25 === 0 || step === c.steps - 1) {
-      const v = loss.dataSync()[0];
-      lossCurve.push([step, Math.round(v * 1e4) / 1e4]);
-      if (step % 100 === 0) log(`clip step ${step}/${c.steps} loss ${v.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    }
-    loss.dispose();
+    training.record(step, loss);
   }
-  const seconds = (Date.now() - t0) / 1000;
   optimizer.dispose();
-  const weights: Weights = {};
-  for (const [k, v] of Object.entries(vars)) weights[k] = v;
-  return { weights, seconds, lossCurve, params: countParams(weights) };
+  return training.finish(vars, countParams);
 }
 
 export interface Clip {

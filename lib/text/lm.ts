@@ -8,7 +8,7 @@ import { makeRng } from '../data/rng';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, MASK_ID, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';
 import { TransformerConfig, Weights, countParams, dense, embed, initTransformer, normalWeights, runTransformer } from './transformer';
-import { EncoderManifest, TrainedWeights, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
+import { EncoderManifest, TrainedWeights, TrainingLog, loadWeights, measureTraining, saveTrainedEncoder } from './weights';
 import { captionCorpus } from './captionCorpus';
 
 export interface LmConfig extends TransformerConfig {
@@ -78,8 +78,8 @@ export function maskedWordAccuracy(w: Weights, cfg: TransformerConfig, tok: Toke
         where.push([t, id]);
       }
     const pred = tf.tidy(() => {
-      const ids = tf.tensor2d(concat(rows), [rows.length, n], 'int32');
-      const mask = tf.tensor2d(concatF(masks), [rows.length, n]);
+      const ids = tf.tensor2d(concat(rows, (k) => new Int32Array(k)), [rows.length, n], 'int32');
+      const mask = tf.tensor2d(concat(masks, (k) => new Float32Array(k)), [rows.length, n]);
       return tf.argMax(lmLogits(w, lmStates(w, cfg, ids, mask)), -1).dataSync() as Int32Array; // (R, n)
     });
     where.forEach(([t, id], r) => {
@@ -90,17 +90,9 @@ export function maskedWordAccuracy(w: Weights, cfg: TransformerConfig, tok: Toke
   return correct / Math.max(1, total);
 }
 
-function concat(xs: Int32Array[]): Int32Array {
-  const out = new Int32Array(xs.reduce((a, x) => a + x.length, 0));
-  let o = 0;
-  for (const x of xs) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-}
-function concatF(xs: Float32Array[]): Float32Array {
-  const out = new Float32Array(xs.reduce((a, x) => a + x.length, 0));
+/** Concatenates typed arrays of one kind into a new one. */
+function concat<A extends Int32Array | Float32Array>(xs: A[], make: (n: number) => A): A {
+  const out = make(xs.reduce((a, x) => a + x.length, 0));
   let o = 0;
   for (const x of xs) {
     out.set(x, o);
@@ -126,8 +118,7 @@ export function trainLm(seed: number, cfg: LmConfig = LM_DEFAULTS, log: (msg: st
   }
   const optimizer = tf.train.adam(cfg.lr, 0.9, 0.98, 1e-8);
   const rng = makeRng(`lm-train:${seed}`);
-  const lossCurve: Array<[number, number]> = [];
-  const t0 = Date.now();
+  const training = new TrainingLog('lm', cfg.steps, 250, log);
   for (let step = 0; step < cfg.steps; step++) {
     const B = cfg.batchSize;
     const ids = new Int32Array(B * n);
@@ -149,18 +140,10 @@ export function trainLm(seed: number, cfg: LmConfig = LM_DEFAULTS, log: (msg: st
       const tWeight = tf.tensor2d(weight, [B, n]);
       return optimizer.minimize(() => mlmLoss(vars, cfg, tIn, tTarget, tMask, tWeight, V), true) as tf.Scalar;
     });
-    if (step % 25 === 0 || step === cfg.steps - 1) {
-      const v = loss.dataSync()[0];
-      lossCurve.push([step, Math.round(v * 1e4) / 1e4]);
-      if (step % 250 === 0) log(`lm step ${step}/${cfg.steps} loss ${v.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    }
-    loss.dispose();
+    training.record(step, loss);
   }
-  const seconds = (Date.now() - t0) / 1000;
   optimizer.dispose();
-  const weights: Weights = {};
-  for (const [k, v] of Object.entries(vars)) weights[k] = v;
-  return { weights, seconds, lossCurve, params: countParams(weights) };
+  return training.finish(vars, countParams);
 }
 
 export const LM_COMMAND = 'npx crossflow data train-encoder lm --seed 0';

@@ -83,6 +83,39 @@ export function loadWeights(name: string, dir = ENCODERS_DIR): { manifest: Encod
   return { manifest, weights };
 }
 
+/**
+ * Loss bookkeeping of the encoders' training loops: the curve every 25 steps (and at the last) for
+ * the manifest, a log line every `logEvery` steps, and the wall clock from construction.
+ */
+export class TrainingLog {
+  readonly lossCurve: Array<[number, number]> = [];
+  private readonly t0 = Date.now();
+
+  constructor(
+    private readonly label: string,
+    private readonly steps: number,
+    private readonly logEvery: number,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /** Records the step's loss (reading it only when it is kept) and disposes it. */
+  record(step: number, loss: tf.Scalar): void {
+    if (step % 25 === 0 || step === this.steps - 1) {
+      const v = loss.dataSync()[0];
+      this.lossCurve.push([step, Math.round(v * 1e4) / 1e4]);
+      if (step % this.logEvery === 0) this.log(`${this.label} step ${step}/${this.steps} loss ${v.toFixed(4)} (${((Date.now() - this.t0) / 1000).toFixed(1)} s)`);
+    }
+    loss.dispose();
+  }
+
+  /** The trained variables as weights, with the seconds since construction and the loss curve. */
+  finish(vars: Record<string, tf.Variable>, params: (w: Record<string, tf.Tensor>) => number): TrainedWeights {
+    const seconds = (Date.now() - this.t0) / 1000;
+    const weights: Record<string, tf.Tensor> = { ...vars };
+    return { weights, seconds, lossCurve: this.lossCurve, params: params(weights) };
+  }
+}
+
 /** What a training loop returns: the weights, their count, wall-clock seconds and the loss curve. */
 export interface TrainedWeights {
   weights: Record<string, tf.Tensor>;
