@@ -34,24 +34,33 @@ export function linear(
  * through tf.moments: three reductions instead of a dozen kernels.
  */
 export function layerNorm(x: tf.Tensor, eps = 1e-6): tf.Tensor {
-  return layerNormWithGrad(x, tf.scalar(eps));
+  let f = layerNormByEps.get(eps);
+  if (!f) {
+    f = makeLayerNorm(eps);
+    layerNormByEps.set(eps, f);
+  }
+  return f(x);
 }
 
-const layerNormWithGrad = tf.customGrad(((x: tf.Tensor, epsT: tf.Tensor, save: tf.GradSaveFunc) => {
-  const mean = x.mean(-1, true);
-  const xc = x.sub(mean);
-  const rstd = xc.square().mean(-1, true).add(epsT).rsqrt();
-  const y = xc.mul(rstd);
-  save([y, rstd]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [ys, r] = saved;
-      const dx = dy.sub(dy.mean(-1, true)).sub(ys.mul(dy.mul(ys).mean(-1, true))).mul(r);
-      return [dx, tf.zerosLike(epsT)];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, eps: tf.Tensor) => tf.Tensor;
+// One differentiable function per epsilon (a plain number in its closure, not a tensor input).
+const layerNormByEps = new Map<number, (x: tf.Tensor) => tf.Tensor>();
+
+function makeLayerNorm(eps: number): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = x.mean(-1, true);
+    const xc = x.sub(mean);
+    const rstd = xc.square().mean(-1, true).add(eps).rsqrt();
+    const y = xc.mul(rstd);
+    save([y, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [ys, r] = saved;
+        return dy.sub(dy.mean(-1, true)).sub(ys.mul(dy.mul(ys).mean(-1, true))).mul(r);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+}
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
