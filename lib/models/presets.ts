@@ -2,6 +2,7 @@
 // sizes matched to them in parameter count (within 10%; what is counted is said in paramCounts()).
 import { CrossflowError, invalidValue } from '../errors';
 import type { TrainConfig } from '../train/config';
+import { KIND_WEIGHTS } from '../data/shapes/generate';
 
 /** Everything not size-specific: the paper's recipe at CPU scale. */
 export function baseConfig(): TrainConfig {
@@ -16,7 +17,7 @@ export function baseConfig(): TrainConfig {
     finetuneFraction: 0.35,
     // Paper: AdamW betas (0.9, 0.9), wd 0.03, lr 1e-4 with 5k warm-up at 300K steps. At a few thousand
     // steps a higher lr and a short warm-up are needed to get anywhere.
-    optim: { lr: 1e-3, warmupSteps: 100, beta1: 0.9, beta2: 0.9, weightDecay: 0.03, eps: 1e-8 },
+    optim: { lr: 1e-3, warmupSteps: 100, schedule: 'constant', minLrFraction: 0.1, beta1: 0.9, beta2: 0.9, weightDecay: 0.03, eps: 1e-8 },
     emaDecay: 0.995,
     flow: { time: 'logit-normal', timeMean: 0, timeStd: 1, sigmaMin: 1e-5 },
     model: { patchSize: 2, width: 128, depth: 4, heads: 4, mlpRatio: 4, init: 'adaln-zero', indicatorForm: 'token' },
@@ -26,7 +27,7 @@ export function baseConfig(): TrainConfig {
     enc: { kind: 'it-contrast', weight: 1, hidden: 256 },
     guidance: { mode: 'indicator', uncondProb: 0.1, scale: 3, badStep: 0 },
     text: { encoder: 'random' },
-    data: { dataset: 'shapes', trainCount: 20000, imageSize: 32 },
+    data: { dataset: 'shapes', trainCount: 20000, imageSize: 32, mix: { ...KIND_WEIGHTS } },
     autoencoder: { kind: 'patch', channels: 32, latentChannels: 4, steps: 600, batchSize: 64, lr: 2e-3, klWeight: 1e-4 },
     sample: { steps: 50 },
     log: { checkpointEvery: 200 },

@@ -5,6 +5,7 @@ import { TIME_SAMPLERS, TimeSampler } from '../flow/time';
 import { GUIDANCE_MODES, GuidanceMode } from '../guidance/combine';
 import { ENC_LOSSES, EncLossKind } from '../models/encoderLoss';
 import { KL_FORMS, KlForm } from '../models/veLosses';
+import { LR_SCHEDULES, LrSchedule, scheduledLr } from '../optim/schedule';
 import { VE_VARIANTS, VeVariant } from '../models/textVE';
 
 export const FAMILIES = ['crossflow', 'baseline'] as const;
@@ -27,7 +28,7 @@ export interface TrainConfig {
   stage1Steps: number;
   /** two-stage-joint: the last fraction of `steps` trains VE and flow jointly. */
   finetuneFraction: number;
-  optim: { lr: number; warmupSteps: number; beta1: number; beta2: number; weightDecay: number; eps: number };
+  optim: { lr: number; warmupSteps: number; schedule: LrSchedule; minLrFraction: number; beta1: number; beta2: number; weightDecay: number; eps: number };
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
@@ -46,7 +47,8 @@ export interface TrainConfig {
     badStep: number;
   };
   text: { encoder: string };
-  data: { dataset: 'shapes'; trainCount: number; imageSize: number };
+  /** mix: relative weights of Shapes scene kinds in the training images (default 0.3 / 0.3 / 0.4). */
+  data: { dataset: 'shapes'; trainCount: number; imageSize: number; mix: { single: number; count: number; relation: number } };
   autoencoder: { kind: 'patch' | 'conv'; channels: number; latentChannels: number; steps: number; batchSize: number; lr: number; klWeight: number };
   sample: { steps: number };
   log: { checkpointEvery: number };
@@ -66,6 +68,8 @@ export const FIELD_RULES: Record<string, Allowed> = {
   finetuneFraction: { kind: 'number', min: 0, max: 1 },
   'optim.lr': { kind: 'number', min: 0, exclusiveMin: true },
   'optim.warmupSteps': { kind: 'int', min: 0 },
+  'optim.schedule': { kind: 'enum', values: LR_SCHEDULES },
+  'optim.minLrFraction': { kind: 'number', min: 0, max: 1 },
   'optim.beta1': { kind: 'number', min: 0, max: 0.999999 },
   'optim.beta2': { kind: 'number', min: 0, max: 0.999999 },
   'optim.weightDecay': { kind: 'number', min: 0 },
@@ -103,6 +107,9 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'data.dataset': { kind: 'enum', values: ['shapes'] },
   'data.trainCount': { kind: 'int', min: 2 },
   'data.imageSize': { kind: 'enum', values: ['32'] },
+  'data.mix.single': { kind: 'number', min: 0 },
+  'data.mix.count': { kind: 'number', min: 0 },
+  'data.mix.relation': { kind: 'number', min: 0 },
   'autoencoder.kind': { kind: 'enum', values: ['patch', 'conv'] },
   'autoencoder.channels': { kind: 'int', min: 4 },
   'autoencoder.latentChannels': { kind: 'int', min: 1 },
@@ -197,6 +204,8 @@ export function validateConfig(c: TrainConfig): void {
       if (c.stage1Steps < 1) throw invalidValue('stage1Steps', c.stage1Steps, `an integer >= 1 with strategy ${c.strategy}`);
     }
   }
+  const mix = c.data.mix;
+  if (mix.single + mix.count + mix.relation <= 0) throw invalidValue('data.mix', JSON.stringify(mix), 'weights of single, count, relation (each >= 0) with at least one > 0');
   if (c.data.trainCount < c.batchSize) throw invalidValue('data.trainCount', c.data.trainCount, `at least batchSize (${c.batchSize})`);
 }
 
@@ -225,8 +234,7 @@ export function totalSteps(c: TrainConfig): number {
   return ph[ph.length - 1].end;
 }
 
-/** Linear warm-up to optim.lr, then constant (as the official code). */
+/** Linear warm-up to optim.lr, then optim.schedule over the run's global steps. */
 export function learningRate(c: TrainConfig, step: number): number {
-  const w = c.optim.warmupSteps;
-  return w > 0 && step < w ? (c.optim.lr * (step + 1)) / w : c.optim.lr;
+  return scheduledLr(c.optim, step, totalSteps(c));
 }

@@ -6,7 +6,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { generateShapes, shapesToTensor, ShapesSample } from '../data/shapes';
+import { generateShapes, KIND_WEIGHTS, shapesToTensor, ShapesSample } from '../data/shapes';
+import type { SceneKind } from '../data/shapes/captions';
 import { makeRng } from '../data/rng';
 import { Autoencoder, AutoencoderConfig, autoencoder } from '../models/autoencoder';
 import { ParamStore } from '../nn/params';
@@ -155,12 +156,14 @@ export interface TextImageData {
 }
 
 /** Train-split Shapes samples with captions, and their scaled latents (cached). */
-export function loadTrainingData(trained: TrainedAutoencoder, count: number, seed: number): TextImageData {
+export function loadTrainingData(trained: TrainedAutoencoder, count: number, seed: number, kindWeights: Record<SceneKind, number> = KIND_WEIGHTS): TextImageData {
   const { ae, meta } = trained;
   const L = meta.imageSize / 4;
   const C = meta.settings.latentChannels;
-  const samples = generateShapes({ split: 'train', count, seed, size: meta.imageSize });
-  const file = path.join(DATASETS_DIR, 'latents', `${path.basename(trained.file, '.ckpt')}-n${count}-s${seed}.f32`);
+  const samples = generateShapes({ split: 'train', count, seed, size: meta.imageSize, kindWeights });
+  // The default mix keeps the cache names of earlier runs; another mix gets its own file.
+  const mixTag = JSON.stringify(kindWeights) === JSON.stringify(KIND_WEIGHTS) ? '' : `-mix${hashOf(kindWeights)}`;
+  const file = path.join(DATASETS_DIR, 'latents', `${path.basename(trained.file, '.ckpt')}-n${count}-s${seed}${mixTag}.f32`);
   let latents: Float32Array;
   if (fs.existsSync(file)) {
     const b = fs.readFileSync(file);

@@ -114,7 +114,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     trained = await loadOrTrainAutoencoder({ ...c.autoencoder }, 0, c.data.imageSize, log, (step, total, loss) =>
       opts.onProgress?.({ step, total, phase: 'joint', loss, flow: 0, enc: 0, kl: 0, lr: c.autoencoder.lr, elapsedS: (Date.now() - aeStart) / 1000, etaS: ((Date.now() - aeStart) / 1000 / step) * (total - step), stage: 'autoencoder' }),
     );
-    data = loadTrainingData(trained, c.data.trainCount, 0);
+    data = loadTrainingData(trained, c.data.trainCount, 0, c.data.mix);
     text = await loadTextEncoder(c.text.encoder);
   }
 

@@ -141,3 +141,16 @@ test('shapesToTensor: (N, H, W, 3) in [0, 1] matching the bytes', () => {
   assert.equal(d[64 * 64 * 3 * 2 + 77], samples[2].rgb[77] / 255);
   t.dispose();
 });
+
+test('kindWeights: the scene-kind mix follows the weights; a zero weight never appears; bad weights name the field', () => {
+  const n = 600;
+  const singles = generateShapes({ split: 'train', count: n, seed: 3, kindWeights: { single: 1, count: 0, relation: 0 } });
+  assert.ok(singles.every((s) => s.attributes.kind === 'single' && s.attributes.objects.length === 1));
+  const mixed = generateShapes({ split: 'train', count: n, seed: 3, kindWeights: { single: 3, count: 1, relation: 0 } });
+  const frac = mixed.filter((s) => s.attributes.kind === 'single').length / n;
+  // Binomial(600, 0.75): sd 0.018, so +-0.07 is ~4 sd.
+  assert.ok(Math.abs(frac - 0.75) < 0.07, `single fraction ${frac}`);
+  assert.ok(mixed.every((s) => s.attributes.kind !== 'relation'));
+  assert.throws(() => generateShapes({ split: 'train', count: 1, seed: 0, kindWeights: { single: -1, count: 1, relation: 1 } }), /kindWeights\.single.*>= 0/);
+  assert.throws(() => generateShapes({ split: 'train', count: 1, seed: 0, kindWeights: { single: 0, count: 0, relation: 0 } }), /at least one > 0/);
+});

@@ -44,6 +44,8 @@ export interface ShapesOptions {
   size?: number;
   /** Index of the first sample (default 0): sample i is the same whatever batch it is generated in. */
   start?: number;
+  /** Relative weights of the scene kinds (default KIND_WEIGHTS); a kind of weight 0 never appears. */
+  kindWeights?: Record<SceneKind, number>;
 }
 
 /** Mix of scene kinds in random splits. */
@@ -54,14 +56,21 @@ function checkSide(side: number): void {
   if (!Number.isInteger(side) || side < 16 || side > 512) throw invalidValue('size', side, 'an integer image side from 16 to 512 (32 and 64 are the usual ones)');
 }
 
+function checkKindWeights(w: Record<SceneKind, number>): void {
+  const kinds: SceneKind[] = ['single', 'count', 'relation'];
+  for (const k of kinds)
+    if (typeof w[k] !== 'number' || !Number.isFinite(w[k]) || w[k] < 0) throw invalidValue(`kindWeights.${k}`, w[k], 'a finite number >= 0');
+  if (kinds.every((k) => w[k] === 0)) throw invalidValue('kindWeights', JSON.stringify(w), 'weights of single, count, relation with at least one > 0');
+}
+
 function checkSplit(split: string): asserts split is ShapesSplit {
   if (!(SPLITS as readonly string[]).includes(split)) throw invalidValue('split', split, SPLITS.join(', '));
 }
 
 /** Draws a random spec (sizes fixed) for a split: held-out pairs only in 'heldout', where one is always present. */
-function randomSpec(rng: Rng, split: ShapesSplit): ShapesSpec & { objects: Array<{ size: Size }> } {
+function randomSpec(rng: Rng, split: ShapesSplit, weights: Record<SceneKind, number>): ShapesSpec & { objects: Array<{ size: Size }> } {
   const kinds: SceneKind[] = ['single', 'count', 'relation'];
-  const kind = kinds[rng.weighted(kinds.map((k) => KIND_WEIGHTS[k]))];
+  const kind = kinds[rng.weighted(kinds.map((k) => weights[k]))];
   const seen = colorShapePairs('seen');
   const all = colorShapePairs('all');
   const held = colorShapePairs('heldout');
@@ -139,10 +148,12 @@ export function generateShapes(opts: ShapesOptions): ShapesSample[] {
   checkSide(side);
   if (!Number.isInteger(opts.count) || opts.count < 0) throw invalidValue('count', opts.count, 'a non-negative integer');
   const start = opts.start ?? 0;
+  const weights = opts.kindWeights ?? KIND_WEIGHTS;
+  checkKindWeights(weights);
   const samples: ShapesSample[] = [];
   for (let i = start; i < start + opts.count; i++) {
     const rng = sampleRng('shapes', opts.split, opts.seed, i);
-    const spec = randomSpec(rng, opts.split);
+    const spec = randomSpec(rng, opts.split, weights);
     // The drawn sizes are not a request: let the fallback shrink any of them.
     const open: ShapesSpec = { ...spec, objects: spec.objects.map((o) => ({ ...o, size: undefined })) };
     samples.push(buildSample(open, rng, side, i, opts.split, false, spec));
