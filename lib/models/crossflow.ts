@@ -58,6 +58,8 @@ export function flowConfigOf(c: TrainConfig, latent: LatentShape, text: TextShap
     indicatorForm: c.model.indicatorForm,
     contextDim: baseline ? text.dim : null,
     init: c.model.init,
+    posEmbed: c.model.posEmbed,
+    timeScale: c.model.timeScale,
   };
 }
 

@@ -28,6 +28,37 @@ export interface FlowTransformerConfig {
   contextDim: number | null;
   /** 'adaln-zero' (DiT): modulation and output layers start at zero, so each block starts as identity. */
   init: 'adaln-zero' | 'xavier';
+  /**
+   * Token positions (default 'learned'): 'learned' = a trained (1, T, D) table (init N(0, 0.02));
+   * 'sincos' = DiT's fixed 2D sine-cosine table, right from step 0 (the indicator token gets zeros).
+   */
+  posEmbed?: 'learned' | 'sincos';
+  /**
+   * t is multiplied by this before the sinusoidal time embedding (default 1). Its frequencies run from 1
+   * down to 1e-4 rad per unit, so t in (0, 1) unscaled uses only the slowest part of the table; DiT's
+   * 1000 spreads (0, 1) over all of it.
+   */
+  timeScale?: number;
+}
+
+/** DiT's fixed 2D sine-cosine position table: (G*G, D), D divisible by 4; row k is grid cell (k / G, k % G). */
+export function sincosPositions2d(G: number, D: number): Float32Array {
+  if (D % 4 !== 0) throw new Error(`posEmbed 'sincos' needs a width divisible by 4, got ${D}`);
+  const quarter = D / 4;
+  const out = new Float32Array(G * G * D);
+  for (let r = 0; r < G; r++)
+    for (let c = 0; c < G; c++) {
+      const row = out.subarray((r * G + c) * D, (r * G + c + 1) * D);
+      // First half encodes the column (w), second half the row (h), each as [sin(pos w_i), cos(pos w_i)].
+      [c, r].forEach((p, half) => {
+        for (let i = 0; i < quarter; i++) {
+          const omega = 1 / 10000 ** (i / quarter);
+          row[half * 2 * quarter + i] = Math.sin(p * omega);
+          row[half * 2 * quarter + quarter + i] = Math.cos(p * omega);
+        }
+      });
+    }
+  return out;
 }
 
 export interface FlowTransformer {
@@ -57,7 +88,15 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   const asToken = config.indicator && (config.indicatorForm ?? 'token') === 'token';
   const tokens = G * G + (asToken ? 1 : 0);
   const inp = linear(params, `${prefix}.input`, patchDim, D);
-  const pos = params.create(`${prefix}.pos`, [1, tokens, D], { normal: 0.02 });
+  let pos: tf.Tensor;
+  if ((config.posEmbed ?? 'learned') === 'learned') pos = params.create(`${prefix}.pos`, [1, tokens, D], { normal: 0.02 });
+  else {
+    const table = new Float32Array(tokens * D);
+    table.set(sincosPositions2d(G, D), asToken ? D : 0); // the indicator token (first) has no position
+    pos = tf.tensor3d(table, [1, tokens, D]);
+    params.constants.push(pos);
+  }
+  const timeScale = config.timeScale ?? 1;
   const indicatorTable = config.indicator ? params.create(`${prefix}.indicator`, [2, D], { normal: 0.02 }) : null;
   const t1 = linear(params, `${prefix}.time1`, TIME_FREQ_DIM, D, { init: { normal: 0.02 } });
   const t2 = linear(params, `${prefix}.time2`, D, D, { init: { normal: 0.02 } });
@@ -90,7 +129,7 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
       x = tf.concat([ind, x], 1) as tf.Tensor3D; // (B, 1 + L*L, D)
     }
     x = x.add(pos) as tf.Tensor3D;
-    let c = t2(silu(t1(timestepEmbedding(t, TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
+    let c = t2(silu(t1(timestepEmbedding(timeScale === 1 ? t : t.mul(timeScale), TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
     if (indicatorTable && indicator && !asToken) c = c.add(tf.gather(indicatorTable, indicator)) as tf.Tensor2D; // label embedding
     const siluC = silu(c); // shared by every adaLN projection
     for (const b of blocks) {

@@ -7,6 +7,8 @@ export type Init = 'zeros' | 'ones' | { normal: number } | 'xavier';
 
 export class ParamStore {
   readonly vars = new Map<string, tf.Variable>();
+  /** Fixed tensors owned by the models of this store (e.g. sine-cosine tables): freed by dispose(), never trained. */
+  readonly constants: tf.Tensor[] = [];
   private readonly rng: seedrandom.PRNG;
 
   constructor(seed: number) {
@@ -54,5 +56,6 @@ export class ParamStore {
   dispose(): void {
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
+    for (const c of this.constants.splice(0)) c.dispose();
   }
 }

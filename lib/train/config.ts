@@ -32,7 +32,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label' };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   enc: { kind: EncLossKind; weight: number; hidden: number };
@@ -86,6 +86,8 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'model.mlpRatio': { kind: 'int', min: 1 },
   'model.init': { kind: 'enum', values: ['adaln-zero', 'xavier'] },
   'model.indicatorForm': { kind: 'enum', values: INDICATOR_FORMS },
+  'model.posEmbed': { kind: 'enum', values: ['learned', 'sincos'] },
+  'model.timeScale': { kind: 'number', min: 0, exclusiveMin: true },
   've.width': { kind: 'int', min: 8 },
   've.layers': { kind: 'int', min: 0 },
   've.heads': { kind: 'int', min: 1 },

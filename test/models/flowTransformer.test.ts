@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../lib/backend/select';
+import { flowTransformer, FlowTransformerConfig, sincosPositions2d } from '../../lib/models/flowTransformer';
+import { ParamStore } from '../../lib/nn/params';
+
+const SMALL: FlowTransformerConfig = {
+  latentChannels: 4, latentSize: 4, patchSize: 1, width: 16, depth: 1, heads: 2, mlpRatio: 2, indicator: true, contextDim: null, init: 'xavier',
+};
+
+test('sincos positions: DiT 2D table computed by hand for a 2x2 grid of width 8', () => {
+  const t = sincosPositions2d(2, 8); // quarter = 2: omegas 1 and 1/100
+  // cell (row 1, col 0) is row index 2: column part [sin 0, sin 0, cos 0, cos 0], row part [sin 1, sin .01, cos 1, cos .01]
+  const expected = [0, 0, 1, 1, Math.sin(1), Math.sin(0.01), Math.cos(1), Math.cos(0.01)];
+  const row = Array.from(t.subarray(16, 24));
+  row.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `dim ${i}: ${v} vs ${expected[i]}`));
+  assert.throws(() => sincosPositions2d(2, 6), /divisible by 4/);
+});
+
+test("posEmbed 'sincos' trains no position table, and its table is what the model adds", async () => {
+  await initBackend();
+  const learned = new ParamStore(0);
+  flowTransformer(SMALL, learned, 'pa');
+  const fixed = new ParamStore(0);
+  flowTransformer({ ...SMALL, posEmbed: 'sincos' }, fixed, 'pb');
+  assert.equal(learned.count() - fixed.count(), (16 + 1) * 16); // 16 latent tokens + the indicator token
+  assert.equal(fixed.constants.length, 1);
+  const table = fixed.constants[0].dataSync();
+  assert.deepEqual(Array.from(table.subarray(0, 16)), new Array(16).fill(0)); // indicator token: no position
+  assert.ok(Math.abs(table[16 + 16 + 0] - Math.sin(1)) < 1e-6); // token (0, 1): column 1
+  const before = tf.memory().numTensors;
+  fixed.dispose();
+  learned.dispose();
+  assert.ok(tf.memory().numTensors < before, 'dispose frees the constant table');
+});
+
+test('timeScale s makes the model at time t equal the unscaled model at time s t', async () => {
+  await initBackend();
+  const a = new ParamStore(3);
+  const scaled = flowTransformer({ ...SMALL, timeScale: 1000 }, a, 'ta');
+  const b = new ParamStore(3);
+  const plain = flowTransformer(SMALL, b, 'tb'); // same seed and order: the same initial values
+  const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const ind = tf.tensor1d([1, 0], 'int32');
+  const y1 = scaled.apply(z, tf.tensor1d([0.25, 0.5]), ind);
+  const y2 = plain.apply(z, tf.tensor1d([250, 500]), ind);
+  const d = tf.abs(y1.sub(y2)).max().dataSync()[0];
+  assert.ok(d < 1e-5, `max difference ${d}`);
+  const y3 = plain.apply(z, tf.tensor1d([0.25, 0.5]), ind);
+  assert.ok(tf.abs(y1.sub(y3)).max().dataSync()[0] > 1e-3, 'the scale changes the output');
+  tf.dispose([z, ind, y1, y2, y3]);
+  a.dispose();
+  b.dispose();
+});
