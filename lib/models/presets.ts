@@ -116,3 +116,20 @@ export function presetFamily(name: string): 'crossflow' | 'baseline' {
   if (!spec) throw new CrossflowError(`unknown preset ${JSON.stringify(name)}; allowed: ${PRESET_NAMES.join(', ')}`);
   return spec.family;
 }
+
+/**
+ * A config read from an older run (config.json or a checkpoint) with the fields added since filled in
+ * from its preset's defaults, so old runs still sample and resume. Fields it has are kept as they are.
+ */
+export function completeConfig(old: TrainConfig): TrainConfig {
+  const defaults = (PRESETS[old.preset] ? presetConfig(old.preset) : baseConfig()) as unknown as Record<string, unknown>;
+  const fill = (have: Record<string, unknown>, want: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...have };
+    for (const [k, v] of Object.entries(want)) {
+      if (!(k in out)) out[k] = v;
+      else if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object') out[k] = fill(out[k] as Record<string, unknown>, v as Record<string, unknown>);
+    }
+    return out;
+  };
+  return fill(old as unknown as Record<string, unknown>, defaults) as unknown as TrainConfig;
+}

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { completeConfig } from '../models/presets';
 import { CrossflowError, invalidValue } from '../errors';
 import { eulerSolve, VelocityField } from '../flow/solver';
 import { GuidanceMode, guide, guideDoubled } from '../guidance/combine';
@@ -31,7 +32,7 @@ export async function loadRun(dir: string, opts: { ema?: boolean } = {}): Promis
   const file = checkpointPath(dir);
   if (!fs.existsSync(file)) throw new CrossflowError(`--run ${dir} has no checkpoint.ckpt; train one with: npx crossflow train --preset small --out ${dir}`);
   const ck = readCheckpoint<CheckpointMeta>(file);
-  const config = ck.meta.config;
+  const config = completeConfig(ck.meta.config);
   const autoencoder = await loadOrTrainAutoencoder({ ...config.autoencoder }, 0, config.data.imageSize);
   const text = await loadTextEncoder(config.text.encoder);
   const L = config.data.imageSize / 4;

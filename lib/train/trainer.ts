@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
+import { completeConfig } from '../models/presets';
 import { buildModels, Models, ParamCounts } from '../models/crossflow';
 import { AdamW } from '../optim/adamw';
 import { loadTextEncoder, TextEncoder } from '../text/encoder';
@@ -96,7 +97,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const resume = (opts.resume ?? true) && fs.existsSync(ckptFile);
   const configFile = path.join(out, 'config.json');
   if (resume && fs.existsSync(configFile)) {
-    const prev = JSON.parse(fs.readFileSync(configFile, 'utf8')) as TrainConfig;
+    const prev = completeConfig(JSON.parse(fs.readFileSync(configFile, 'utf8')) as TrainConfig);
     const strip = (x: TrainConfig) => JSON.stringify({ ...x, steps: 0, log: null });
     if (strip(prev) !== strip(c)) throw new CrossflowError(`${out} holds a run with another config; resume needs the same config (only --steps may grow), or use a new --out`);
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../lib/backend/select';
 import { buildModels } from '../../lib/models/crossflow';
-import { PRESETS, presetConfig } from '../../lib/models/presets';
+import { PRESETS, completeConfig, presetConfig } from '../../lib/models/presets';
 import { flowTransformer } from '../../lib/models/flowTransformer';
 import { REF_DIT_CONFIG } from '../../lib/bench/refDit';
 import { ParamStore } from '../../lib/nn/params';
@@ -48,4 +48,19 @@ test('label-form indicator adds no token and the same parameters as the token fo
   assert.equal(p1.count() - p2.count(), 32);
   p1.dispose();
   p2.dispose();
+});
+
+test('completeConfig fills fields added since an old run was written, and keeps what it has', () => {
+  const old = JSON.parse(JSON.stringify(presetConfig('small')));
+  delete old.model.posEmbed;
+  delete old.model.timeScale;
+  delete old.optim.schedule;
+  delete old.data.mix;
+  old.model.width = 96; // a field the old run set differently
+  const c = completeConfig(old);
+  assert.equal(c.model.posEmbed, presetConfig('small').model.posEmbed);
+  assert.equal(c.model.timeScale, presetConfig('small').model.timeScale);
+  assert.equal(c.optim.schedule, presetConfig('small').optim.schedule);
+  assert.deepEqual(c.data.mix, presetConfig('small').data.mix);
+  assert.equal(c.model.width, 96);
 });
