@@ -193,6 +193,7 @@ export function validateConfig(c: TrainConfig): void {
     const v = getPath(c as unknown as Record<string, unknown>, key);
     checkField(key, key === 'data.imageSize' || key === 'model.patchSize' ? String(v) : v);
   }
+  if (c.model.posEmbed === 'sincos' && c.model.width % 4 !== 0) throw invalidValue('model.width', c.model.width, "a multiple of 4 with model.posEmbed=sincos (or model.posEmbed=learned)");
   if (c.model.width % c.model.heads !== 0) throw invalidValue('model.heads', c.model.heads, `a divisor of model.width (${c.model.width})`);
   if (c.family === 'baseline') {
     if (c.guidance.mode === 'indicator') throw invalidValue('guidance.mode', c.guidance.mode, 'none, cfg, autoguidance for the baseline family (it has a caption to drop)');

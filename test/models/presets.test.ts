@@ -50,7 +50,7 @@ test('label-form indicator adds no token and the same parameters as the token fo
   p2.dispose();
 });
 
-test('completeConfig fills fields added since an old run was written, and keeps what it has', () => {
+test('completeConfig fills fields added since an old run was written as that run behaved, and keeps what it has', () => {
   const old = JSON.parse(JSON.stringify(presetConfig('small')));
   delete old.model.posEmbed;
   delete old.model.timeScale;
@@ -58,9 +58,11 @@ test('completeConfig fills fields added since an old run was written, and keeps 
   delete old.data.mix;
   old.model.width = 96; // a field the old run set differently
   const c = completeConfig(old);
-  assert.equal(c.model.posEmbed, presetConfig('small').model.posEmbed);
-  assert.equal(c.model.timeScale, presetConfig('small').model.timeScale);
-  assert.equal(c.optim.schedule, presetConfig('small').optim.schedule);
-  assert.deepEqual(c.data.mix, presetConfig('small').data.mix);
+  // Runs from before these fields trained learned positions at a constant lr on the 0.3/0.3/0.4 mix.
+  assert.equal(c.model.posEmbed, 'learned');
+  assert.equal(c.model.timeScale, 1);
+  assert.equal(c.optim.schedule, 'constant');
+  assert.deepEqual(c.data.mix, { single: 0.3, count: 0.3, relation: 0.4 });
+  assert.equal(c.optim.lr, presetConfig('small').optim.lr);
   assert.equal(c.model.width, 96);
 });
