@@ -21,8 +21,8 @@ async function tinyRun(sets: string[]): Promise<string> {
   const data = { latents: normals('gen-test', count * 8 * 8 * 4), captions: samples.map((s) => s.captions), count, latentSize: 8, latentChannels: 4 };
   const text = loadRandomEncoder();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-gen-'));
-  // lr high enough that 6 steps move the zero-initialised output layers away from zero.
-  await train({ config: applyOverrides(presetConfig('tiny'), ['steps=6', 'batchSize=8', 'data.trainCount=32', 'optim.lr=0.01', 'optim.warmupSteps=0', 'emaDecay=0', ...sets]), out, prepared: { data, text } });
+  // lr high enough (and held constant) that 6 steps move the zero-initialised output layers away from zero.
+  await train({ config: applyOverrides(presetConfig('tiny'), ['steps=6', 'batchSize=8', 'data.trainCount=32', 'optim.lr=0.01', 'optim.warmupSteps=0', 'optim.schedule=constant', 'emaDecay=0', ...sets]), out, prepared: { data, text } });
   text.dispose();
   return out;
 }
