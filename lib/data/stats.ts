@@ -1,6 +1,6 @@
 // Statistics of a Shapes split for tables and plots: scene kinds, objects, color-shape pairs,
 // sizes, relations, caption lengths and word frequencies.
-import { COLORS, SHAPES, SIZES, RELATIONS, ShapesSample, isHeldoutPair } from './shapes';
+import { COLORS, SCENE_KINDS, SHAPES, SIZES, RELATIONS, ShapesSample, isHeldoutPair } from './shapes';
 import { splitWords } from '../text/tokenizer';
 
 export interface ShapesStats {
@@ -25,7 +25,7 @@ export function shapesStats(samples: readonly ShapesSample[]): ShapesStats {
   const zero = (keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<string, number>;
   const s: ShapesStats = {
     samples: samples.length,
-    kinds: zero(['single', 'count', 'relation']),
+    kinds: zero(SCENE_KINDS),
     objectsPerImage: zero(['1', '2', '3']),
     pairCounts: Object.fromEntries(COLORS.map((c) => [c, zero(SHAPES)])),
     sizes: zero(SIZES),

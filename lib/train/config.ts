@@ -6,6 +6,7 @@ import { GUIDANCE_MODES, GuidanceMode } from '../guidance/combine';
 import { ENC_LOSSES, EncLossKind } from '../models/encoderLoss';
 import { KL_FORMS, KlForm } from '../models/veLosses';
 import { LR_SCHEDULES, LrSchedule, scheduledLr } from '../optim/schedule';
+import { checkKindWeights } from '../data/shapes/generate';
 import { VE_VARIANTS, VeVariant } from '../models/textVE';
 
 export const FAMILIES = ['crossflow', 'baseline'] as const;
@@ -207,8 +208,7 @@ export function validateConfig(c: TrainConfig): void {
       if (c.stage1Steps < 1) throw invalidValue('stage1Steps', c.stage1Steps, `an integer >= 1 with strategy ${c.strategy}`);
     }
   }
-  const mix = c.data.mix;
-  if (mix.single + mix.count + mix.relation <= 0) throw invalidValue('data.mix', JSON.stringify(mix), 'weights of single, count, relation (each >= 0) with at least one > 0');
+  checkKindWeights(c.data.mix, 'data.mix');
   if (c.data.trainCount < c.batchSize) throw invalidValue('data.trainCount', c.data.trainCount, `at least batchSize (${c.batchSize})`);
 }
 

@@ -4,7 +4,8 @@ import { CrossflowError, invalidValue } from '../../errors';
 import type { ShapeObject } from './render';
 import { COLORS, Color, NUMBER_WORDS, PLURAL, RELATIONS, Relation, SHAPES, SIZES, Shape, Size } from './world';
 
-export type SceneKind = 'single' | 'count' | 'relation';
+export const SCENE_KINDS = ['single', 'count', 'relation'] as const;
+export type SceneKind = (typeof SCENE_KINDS)[number];
 
 /** What a caption says: one group (`count` copies of a color-shape) or two single objects in a relation. */
 export interface ShapesSpec {

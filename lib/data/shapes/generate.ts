@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../../errors';
 import { Rng, makeRng, sampleRng } from '../rng';
-import { captionsOf, parseCaption, SceneKind, ShapesSpec } from './captions';
+import { captionsOf, parseCaption, SCENE_KINDS, SceneKind, ShapesSpec } from './captions';
 import { ObjectRequest, placeObjects, placeOrThrow, relationsOf, RelationFact } from './layout';
 import { renderShapes, ShapeObject } from './render';
 import {
@@ -56,11 +56,11 @@ function checkSide(side: number): void {
   if (!Number.isInteger(side) || side < 16 || side > 512) throw invalidValue('size', side, 'an integer image side from 16 to 512 (32 and 64 are the usual ones)');
 }
 
-function checkKindWeights(w: Record<SceneKind, number>): void {
-  const kinds: SceneKind[] = ['single', 'count', 'relation'];
-  for (const k of kinds)
-    if (typeof w[k] !== 'number' || !Number.isFinite(w[k]) || w[k] < 0) throw invalidValue(`kindWeights.${k}`, w[k], 'a finite number >= 0');
-  if (kinds.every((k) => w[k] === 0)) throw invalidValue('kindWeights', JSON.stringify(w), 'weights of single, count, relation with at least one > 0');
+/** Scene-kind weights must be finite, >= 0 and not all 0; errors name `field` (the option or config key). */
+export function checkKindWeights(w: Record<SceneKind, number>, field = 'kindWeights'): void {
+  for (const k of SCENE_KINDS)
+    if (typeof w[k] !== 'number' || !Number.isFinite(w[k]) || w[k] < 0) throw invalidValue(`${field}.${k}`, w[k], 'a finite number >= 0');
+  if (SCENE_KINDS.every((k) => w[k] === 0)) throw invalidValue(field, JSON.stringify(w), `weights of ${SCENE_KINDS.join(', ')} with at least one > 0`);
 }
 
 function checkSplit(split: string): asserts split is ShapesSplit {
@@ -69,8 +69,7 @@ function checkSplit(split: string): asserts split is ShapesSplit {
 
 /** Draws a random spec (sizes fixed) for a split: held-out pairs only in 'heldout', where one is always present. */
 function randomSpec(rng: Rng, split: ShapesSplit, weights: Record<SceneKind, number>): ShapesSpec & { objects: Array<{ size: Size }> } {
-  const kinds: SceneKind[] = ['single', 'count', 'relation'];
-  const kind = kinds[rng.weighted(kinds.map((k) => weights[k]))];
+  const kind = SCENE_KINDS[rng.weighted(SCENE_KINDS.map((k) => weights[k]))];
   const seen = colorShapePairs('seen');
   const all = colorShapePairs('all');
   const held = colorShapePairs('heldout');
