@@ -118,7 +118,9 @@ function errorSummary(stderr: string): string {
     lines.find((l) => /^(\S+ )?\d+:\d+ - /.test(l)) ?? // tslab's compile diagnostics: "[lib/x.ts ]1:19 - Type ..."
     lines.find((l) => /^[A-Za-z]*(Error|Exception)\b.*:/.test(l)) ??
     lines.find((l) => l !== '' && !l.startsWith('[crossflow]'));
-  return found ?? 'the cell failed (no message)';
+  // tslab lost the error's text: it happens when the cell blocked the event loop while writing a lot of
+  // output (the kernel's stream writes then throw, and console.error drops the message).
+  return found ?? 'the cell failed and its error text was lost (a cell that blocks the event loop for minutes while printing loses it; await between steps)';
 }
 
 /**

@@ -14,6 +14,7 @@ import { ParamStore } from '../nn/params';
 import { AdamW } from '../optim/adamw';
 import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { psnrOf } from './metrics';
+import { yieldToEventLoop } from './progress';
 import { repoPath } from '../paths';
 
 export const DATASETS_DIR = repoPath('datasets');
@@ -111,6 +112,7 @@ export async function loadOrTrainAutoencoder(
     const l = loss.dataSync()[0];
     loss.dispose();
     onStep?.(step + 1, s.steps, l);
+    await yieldToEventLoop();
   }
   opt.dispose();
   train.dispose();

@@ -14,6 +14,7 @@ import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { loadOrTrainAutoencoder, loadTrainingData, TextImageData, TrainedAutoencoder } from './data';
 import { Ema } from './ema';
 import { drawStep, lossTerms } from './objective';
+import { yieldToEventLoop } from './progress';
 
 export interface ProgressInfo {
   step: number;
@@ -216,6 +217,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const rate = (Date.now() - t0) / 1000 / (done - start);
       opts.onProgress?.({ step: done, total, phase: phase.name, loss, flow, enc, kl, lr, elapsedS, etaS: rate * (total - done), stage: 'model' });
+      await yieldToEventLoop();
     }
     const seconds = elapsedBefore + (Date.now() - t0) / 1000;
     const result: TrainResult = {

@@ -103,6 +103,24 @@ test('a killed and resumed run ends with exactly the weights of an uninterrupted
   text.dispose();
 });
 
+test('training lets the event loop run between steps (a blocked tslab kernel loses its output)', async () => {
+  await initBackend();
+  const data = tinyData();
+  const text = loadRandomEncoder();
+  let step = 0;
+  const immediateRanAt: number[] = [];
+  // Re-armed each time it runs: counts how many times the event loop got a turn during training.
+  const tick = () => {
+    immediateRanAt.push(step);
+    if (step < 6) setImmediate(tick);
+  };
+  setImmediate(tick);
+  await train({ config: tinyConfig(), out: tmp(), prepared: { data, text }, onProgress: (p) => (step = p.step) });
+  // A loop without awaits would let the immediate run once, after the last step.
+  assert.ok(immediateRanAt.filter((s) => s >= 1 && s < 6).length >= 4, `event-loop turns at steps ${immediateRanAt}`);
+  text.dispose();
+});
+
 test('tensor count is stable across steps for every family and strategy', async () => {
   await initBackend();
   const data = tinyData();
