@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
 import { Linear, gelu, linear } from '../nn/layers';
 import { ParamStore } from '../nn/params';
-import { CONTRASTIVE_LOGIT_SCALE_INIT, contrastiveLoss } from './veLosses';
+import { contrastiveLoss } from './veLosses';
 
 export const ENC_LOSSES = ['none', 'tt-recon', 'tt-contrast', 'it-contrast'] as const;
 export type EncLossKind = (typeof ENC_LOSSES)[number];
@@ -20,6 +20,11 @@ export interface EncLossConfig {
   weight: number;
   /** Hidden width of the auxiliary MLPs. */
   hidden: number;
+  /**
+   * Initial value of the contrastive losses' learnable raw logit scale (official code: ln(1/0.07) ~ 2.66,
+   * which over a few thousand steps only grows to ~6.4: soft logits).
+   */
+  logitScale: number;
 }
 
 export interface EncLossInputs {
@@ -64,7 +69,7 @@ export function encoderLoss(config: EncLossConfig, dims: { textTokens: number; t
     case 'tt-contrast': {
       const encoder = mlp(params, `${prefix}.text_encoder`, [d, H, latentDim]);
       const scale = params.create(`${prefix}.logit_scale`, [], 'zeros');
-      tf.tidy(() => scale.assign(tf.scalar(CONTRASTIVE_LOGIT_SCALE_INIT)));
+      tf.tidy(() => scale.assign(tf.scalar(config.logitScale)));
       return {
         config,
         apply: ({ z0, tokens, mask }) => {
@@ -77,7 +82,7 @@ export function encoderLoss(config: EncLossConfig, dims: { textTokens: number; t
     case 'it-contrast': {
       const encoder = mlp(params, `${prefix}.image_encoder`, [latentDim, H, latentDim]);
       const scale = params.create(`${prefix}.logit_scale`, [], 'zeros');
-      tf.tidy(() => scale.assign(tf.scalar(CONTRASTIVE_LOGIT_SCALE_INIT)));
+      tf.tidy(() => scale.assign(tf.scalar(config.logitScale)));
       return { config, apply: ({ z0, z1 }) => contrastiveLoss(flat(z0), encoder(flat(z1)) as tf.Tensor2D, scale) };
     }
     default:

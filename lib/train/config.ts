@@ -36,7 +36,8 @@ export interface TrainConfig {
   model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
-  enc: { kind: EncLossKind; weight: number; hidden: number };
+  /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
+  enc: { kind: EncLossKind; weight: number; hidden: number; logitScale: number };
   guidance: {
     /** Training-side: indicator (CrossFlow CFG), cfg (baseline null-caption dropout), autoguidance, none. */
     mode: GuidanceMode;
@@ -102,6 +103,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'enc.kind': { kind: 'enum', values: ENC_LOSSES },
   'enc.weight': { kind: 'number', min: 0 },
   'enc.hidden': { kind: 'int', min: 1 },
+  'enc.logitScale': { kind: 'number', min: 0, exclusiveMin: true },
   'guidance.mode': { kind: 'enum', values: GUIDANCE_MODES },
   'guidance.uncondProb': { kind: 'number', min: 0, max: 0.5 },
   'guidance.scale': { kind: 'number', min: 0 },

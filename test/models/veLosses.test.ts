@@ -5,6 +5,8 @@ import { initBackend } from '../../lib/backend/select';
 import { klLoss, contrastiveLoss, CONTRASTIVE_LOGIT_SCALE_INIT } from '../../lib/models/veLosses';
 import { textVE, TextVEConfig } from '../../lib/models/textVE';
 import { ParamStore } from '../../lib/nn/params';
+import { encoderLoss } from '../../lib/models/encoderLoss';
+import { presetConfig } from '../../lib/models/presets';
 
 const near = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 
@@ -40,6 +42,18 @@ test('contrastive loss is symmetric InfoNCE with a raw logit scale', async () =>
   const forward = (ce(L[0], 0) + ce(L[1], 1)) / 2;
   const backward = (ce([L[0][0], L[1][0]], 0) + ce([L[0][1], L[1][1]], 1)) / 2;
   near((await contrastiveLoss(a, b, tf.scalar(s)).data())[0], (forward + backward) / 2);
+});
+
+test('contrastive L_enc starts from enc.logitScale (default: the official ln(1/0.07))', async () => {
+  await initBackend();
+  assert.equal(presetConfig('small').enc.logitScale, CONTRASTIVE_LOGIT_SCALE_INIT);
+  for (const kind of ['it-contrast', 'tt-contrast'] as const) {
+    const params = new ParamStore(1);
+    encoderLoss({ kind, weight: 1, hidden: 4, logitScale: 14.3 }, { textTokens: 3, textDim: 5, latentDim: 8 }, params, 'aux');
+    const scale = params.list().find((v) => v.name === 'aux.logit_scale')!;
+    near(scale.dataSync()[0], 14.3);
+    params.dispose();
+  }
 });
 
 function tinyVE(variant: TextVEConfig['variant']): TextVEConfig {
