@@ -1,10 +1,14 @@
 // Helpers of notebooks/02_quickstart.ipynb (kept here so the notebook stays thin): the config for
 // each run profile, the loss-curve figure from metrics.csv, and the prompts it shows.
 import * as fs from 'fs';
+import * as path from 'path';
 import { repoPath } from '../paths';
 import type { Profile } from '../notebooks/profile';
 import { presetConfig } from '../models/presets';
 import { applyOverrides, TrainConfig } from './config';
+import { singleObjectAccuracy, singleObjectPrompts } from './evaluate';
+import type { LoadedRun } from './generate';
+import type { TrainResult } from './trainer';
 
 
 /** Where the notebook's run lives (git-ignored: checkpoints are not committed) and where its numbers go. */
@@ -58,4 +62,54 @@ export function lossFigure(file: string): { data: Array<Record<string, unknown>>
     data: [trace('total', 'loss'), trace('flow matching', 'flow'), trace('L_enc', 'enc'), trace('KL', 'kl')],
     layout: { title: 'Training losses (EMA-smoothed per step)', xaxis: { title: 'step' }, yaxis: { title: 'loss', type: 'log' }, width: 720, height: 400 },
   };
+}
+
+/** The sampling seed of the quickstart's accuracy check (fixed, so a rerun of the notebook repeats it). */
+export const QUICKSTART_SAMPLE_SEED = 7;
+
+export interface SingleObjectRow {
+  prompts: 'seen' | 'heldout';
+  n: number;
+  accuracy: number;
+  color: number;
+  shape: number;
+  one_object: number;
+}
+
+/** Single-object accuracy on seen and held-out colour-shape pairs, read by the Shapes judge, at the run's default w. */
+export async function quickstartAccuracy(run: LoadedRun, perPrompt: number): Promise<SingleObjectRow[]> {
+  const rows: SingleObjectRow[] = [];
+  for (const which of ['seen', 'heldout'] as const) {
+    const r = await singleObjectAccuracy(run, singleObjectPrompts(which), perPrompt, { seed: QUICKSTART_SAMPLE_SEED });
+    rows.push({ prompts: which, n: r.prompts * r.samplesPerPrompt, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject });
+  }
+  return rows;
+}
+
+/**
+ * Writes results/quickstart/single_object-<profile>.json: the numbers with the command that repeats them,
+ * the full config, and the seed count (one run; the seed spread is measured in results/quickstart/README.md).
+ */
+export function writeQuickstartResult(
+  p: Profile,
+  r: { backend: string; config: TrainConfig; result: TrainResult; rows: SingleObjectRow[]; perPrompt: number },
+  dir = quickstartPaths(p).resultsDir,
+): string {
+  const file = path.join(dir, `single_object-${p}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const record = {
+    command: `npx crossflow notebooks --profile ${p} 02_quickstart   (npm start runs it with profile small)`,
+    seeds: 1,
+    spread: 'one run; for the seed spread of this config see results/quickstart/README.md',
+    backend: r.backend,
+    steps: r.result.steps,
+    train_seconds: r.result.seconds,
+    counts: r.result.counts,
+    autoencoder_psnr: r.result.autoencoder?.psnr ?? null,
+    sampling: { cfg: r.config.guidance.scale, steps: r.config.sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: r.perPrompt },
+    rows: r.rows,
+    config: r.config,
+  };
+  fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  return file;
 }
