@@ -46,3 +46,20 @@ export async function singleObjectAccuracy(run: LoadedRun, prompts: string[], sa
     perPrompt: [...per].map(([prompt, k]) => ({ prompt, accuracy: k / samplesPerPrompt })),
   };
 }
+
+/**
+ * Accuracy per prompted shape from per-prompt accuracies (every prompt has the same number of samples, so
+ * this is the mean over the prompts naming that shape). Shapes no prompt names are left out.
+ */
+export function accuracyByShape(perPrompt: ReadonlyArray<{ prompt: string; accuracy: number }>): Record<string, number> {
+  const sums = new Map<string, { sum: number; k: number }>();
+  for (const { prompt, accuracy } of perPrompt) {
+    const shape = prompt.split(' ').find((w) => (SHAPES as readonly string[]).includes(w));
+    if (!shape) continue;
+    const e = sums.get(shape) ?? { sum: 0, k: 0 };
+    e.sum += accuracy;
+    e.k += 1;
+    sums.set(shape, e);
+  }
+  return Object.fromEntries(SHAPES.filter((sh) => sums.has(sh)).map((sh) => [sh, sums.get(sh)!.sum / sums.get(sh)!.k]));
+}

@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { quickstartConfig, writeQuickstartResult, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
 import type { TrainResult } from '../../lib/train/trainer';
+import { accuracyByShape } from '../../lib/train/evaluate';
 
 test('the quickstart result file carries the command, seed count and full config beside the numbers', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-'));
@@ -27,4 +28,15 @@ test('the quickstart result file carries the command, seed count and full config
   assert.deepEqual(r.rows, rows);
   assert.equal(r.train_seconds, 730.5);
   assert.equal(r.autoencoder_psnr, 29.5);
+});
+
+test('accuracy by shape is the mean over the prompts naming each shape', () => {
+  const perPrompt = [
+    { prompt: 'a red circle', accuracy: 1 },
+    { prompt: 'a blue circle', accuracy: 0.5 },
+    { prompt: 'an orange diamond', accuracy: 0.125 },
+    { prompt: 'a green square', accuracy: 0 },
+  ];
+  assert.deepEqual(accuracyByShape(perPrompt), { circle: 0.75, square: 0, diamond: 0.125 });
+  assert.deepEqual(accuracyByShape([]), {});
 });

@@ -8,7 +8,7 @@ import { CrossflowError, invalidValue } from '../../errors';
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
 import { generate, loadRun } from '../../train/generate';
-import { singleObjectAccuracy, singleObjectPrompts } from '../../train/evaluate';
+import { accuracyByShape, singleObjectAccuracy, singleObjectPrompts } from '../../train/evaluate';
 import { info, printReport } from '../report';
 
 export function register(program: Command): void {
@@ -81,7 +81,10 @@ export function register(program: Command): void {
           rows.push({ cfg, prompts: which, n: r.prompts * per, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject, per_prompt: r.perPrompt });
           info(`w=${cfg} ${which}: right color and shape ${(100 * r.accuracy).toFixed(1)}% (color ${(100 * r.color).toFixed(1)}%, shape ${(100 * r.shape).toFixed(1)}%, one object ${(100 * r.oneObject).toFixed(1)}%) of ${r.prompts * per}`);
         }
-      const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, rows };
+      // Per prompted shape, seen and held-out pairs together (CrossFlow's weak spot is squares and diamonds).
+      const byShape = weights.map((cfg) => ({ cfg, ...accuracyByShape(rows.filter((r) => r.cfg === cfg).flatMap((r) => r.per_prompt)) }));
+      for (const b of byShape) info(`w=${b.cfg} by shape: ${Object.entries(b).filter(([k]) => k !== 'cfg').map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
+      const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, rows, by_shape: byShape };
       run.dispose();
       printReport(!!o.json, report, () => rows.map((r) => `w=${r.cfg} ${r.prompts}: ${(100 * r.accuracy).toFixed(1)}% right (n=${r.n})`).join('\n'));
     });
