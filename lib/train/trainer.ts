@@ -38,6 +38,13 @@ export interface TrainOptions {
   resume?: boolean;
   /** Stop after this global step as if killed (tests and time-boxed runs); no final checkpoint is forced. */
   stopAfter?: number;
+  /**
+   * Stops after the current step when aborted: that step is checkpointed, so calling train again resumes
+   * from it and ends with the weights of an uninterrupted run.
+   */
+  signal?: AbortSignal;
+  /** Also stop that way on the first SIGINT (Ctrl-C, a notebook's interrupt button); a second one acts as usual. */
+  stopOnInterrupt?: boolean;
   onProgress?: (p: ProgressInfo) => void;
   log?: (msg: string) => void;
   /** Data and text encoder injection (tests); otherwise built from the config. */
@@ -94,6 +101,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const out = path.resolve(opts.out);
   fs.mkdirSync(out, { recursive: true });
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) stop.abort();
+  const onSigint = () => {
+    process.removeListener('SIGINT', onSigint);
+    stop.abort();
+  };
+  if (opts.stopOnInterrupt) process.on('SIGINT', onSigint);
   const ckptFile = checkpointPath(out);
   const resume = (opts.resume ?? true) && fs.existsSync(ckptFile);
   const configFile = path.join(out, 'config.json');
@@ -172,6 +188,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const t0 = Date.now();
     let lastLoss = NaN;
     let lastSaved = start;
+    let done = start;
     for (let step = start; step < end; step++) {
       const phase = phases.find((p) => step >= p.start && step < p.end)!;
       const vars = models.varsOf(phase.name === 'joint' ? 'all' : phase.name);
@@ -203,7 +220,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         );
       ema.update(all);
       lastLoss = loss;
-      const done = step + 1;
+      done = step + 1;
       const elapsedS = elapsedBefore + (Date.now() - t0) / 1000;
       fs.appendFileSync(csvFile, [done, phase.name, lr.toExponential(4), loss, flow, enc, kl, gradNorm, uncond, elapsedS.toFixed(2)].join(',') + '\n');
       if (done === badStep) {
@@ -217,16 +234,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const rate = (Date.now() - t0) / 1000 / (done - start);
       opts.onProgress?.({ step: done, total, phase: phase.name, loss, flow, enc, kl, lr, elapsedS, etaS: rate * (total - done), stage: 'model' });
-      await yieldToEventLoop();
+      await yieldToEventLoop(); // where a SIGINT handler gets to run
+      if (stop.signal.aborted && done < end) {
+        if (lastSaved !== done) writeCheckpoint(ckptFile, meta(done, elapsedS), stateTensors(models, ema, opt));
+        lastSaved = done;
+        log(`stopped at step ${done} of ${total} on request; checkpoint written: run again with the same --out to resume`);
+        break;
+      }
     }
     const seconds = elapsedBefore + (Date.now() - t0) / 1000;
     const result: TrainResult = {
-      out, steps: end, resumedFrom: start, seconds, counts, lastLoss, stoppedEarly: end < total,
+      out, steps: done, resumedFrom: start, seconds, counts, lastLoss, stoppedEarly: done < total,
       autoencoder: trained ? { psnr: trained.meta.testPsnr, seconds: trained.meta.trainSeconds, file: trained.file } : null,
     };
-    if (end === total) fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
+    if (done === total) fs.writeFileSync(path.join(out, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
     return result;
   } finally {
     disposeAll();
+    opts.signal?.removeEventListener('abort', onAbort);
+    process.removeListener('SIGINT', onSigint);
   }
 }

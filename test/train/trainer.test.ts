@@ -103,6 +103,37 @@ test('a killed and resumed run ends with exactly the weights of an uninterrupted
   text.dispose();
 });
 
+test('an aborted run (signal or first SIGINT) checkpoints its current step and resumes to the uninterrupted weights', async () => {
+  await initBackend();
+  const data = tinyData();
+  const text = loadRandomEncoder();
+  const cfg = tinyConfig(); // 6 steps, checkpoints every 2
+  const full = tmp();
+  await train({ config: cfg, out: full, prepared: { data, text } });
+  // Abort through a signal after step 3 (not a checkpoint step: the stop writes one).
+  const aborted = tmp();
+  const controller = new AbortController();
+  const r = await train({ config: cfg, out: aborted, prepared: { data, text }, signal: controller.signal, onProgress: (p) => p.step === 3 && controller.abort() });
+  assert.equal(r.steps, 3);
+  assert.ok(r.stoppedEarly);
+  assert.equal(readCheckpoint<{ step: number }>(checkpointPath(aborted)).meta.step, 3);
+  assert.ok(!fs.existsSync(path.join(aborted, 'summary.json')));
+  const resumed = await train({ config: cfg, out: aborted, prepared: { data, text } });
+  assert.equal(resumed.resumedFrom, 3);
+  assert.equal(resumed.steps, 6);
+  const a = await weightsOf(full);
+  const b = await weightsOf(aborted);
+  for (const [k, v] of a) assert.deepEqual(Array.from(b.get(k)!), Array.from(v), k);
+  // The first SIGINT does the same when asked to; the handler is removed afterwards.
+  const listeners = process.listenerCount('SIGINT');
+  const interrupted = tmp();
+  const r2 = await train({ config: cfg, out: interrupted, prepared: { data, text }, stopOnInterrupt: true, onProgress: (p) => p.step === 4 && process.emit('SIGINT') });
+  assert.equal(r2.steps, 4);
+  assert.equal(readCheckpoint<{ step: number }>(checkpointPath(interrupted)).meta.step, 4);
+  assert.equal(process.listenerCount('SIGINT'), listeners);
+  text.dispose();
+});
+
 test('training lets the event loop run between steps (a blocked tslab kernel loses its output)', async () => {
   await initBackend();
   const data = tinyData();

@@ -38,10 +38,14 @@ export function register(program: Command): void {
       const backend = await initBackend();
       info(`backend ${backend.backend}; preset ${o.preset} (${PRESETS[o.preset].family}): ${PRESETS[o.preset].description}`);
       const bar = cliProgressBar();
-      const result = await train({ config, out: o.out, resume: !o.fresh, onProgress: bar.update, log: info }).finally(() => bar.stop());
+      // Ctrl-C checkpoints the current step and ends the command; the same command resumes (a second Ctrl-C kills).
+      const result = await train({ config, out: o.out, resume: !o.fresh, onProgress: bar.update, log: info, stopOnInterrupt: true }).finally(() => bar.stop());
+      if (result.stoppedEarly) process.exitCode = 130;
       printReport(!!o.json, { ...result, preset: o.preset, family: config.family, backend: backend.backend }, () =>
         [
-          `trained ${o.preset} for ${result.steps} steps in ${result.seconds.toFixed(1)} s (resumed from ${result.resumedFrom}); last loss ${result.lastLoss.toFixed(4)}`,
+          result.stoppedEarly
+            ? `interrupted: ${o.preset} stopped at step ${result.steps} after ${result.seconds.toFixed(1)} s; its checkpoint is written, so the same command resumes`
+            : `trained ${o.preset} for ${result.steps} steps in ${result.seconds.toFixed(1)} s (resumed from ${result.resumedFrom}); last loss ${result.lastLoss.toFixed(4)}`,
           `parameters: model ${result.counts.model} (flow ${result.counts.flow} + Text VE ${result.counts.ve}); training-only aux ${result.counts.aux}`,
           result.autoencoder ? `autoencoder: test PSNR ${result.autoencoder.psnr.toFixed(2)} dB (${result.autoencoder.file})` : '',
           `run: ${result.out}`,
