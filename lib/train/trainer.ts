@@ -101,15 +101,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? (() => {});
   const out = path.resolve(opts.out);
   fs.mkdirSync(out, { recursive: true });
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  opts.signal?.addEventListener('abort', onAbort);
-  if (opts.signal?.aborted) stop.abort();
-  const onSigint = () => {
-    process.removeListener('SIGINT', onSigint);
-    stop.abort();
-  };
-  if (opts.stopOnInterrupt) process.on('SIGINT', onSigint);
   const ckptFile = checkpointPath(out);
   const resume = (opts.resume ?? true) && fs.existsSync(ckptFile);
   const configFile = path.join(out, 'config.json');
@@ -152,6 +143,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       trained?.ae.params.dispose();
     }
   };
+  // Registered last before the try, so the finally always removes them.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) stop.abort();
+  const onSigint = () => {
+    process.removeListener('SIGINT', onSigint);
+    stop.abort();
+  };
+  if (opts.stopOnInterrupt) process.on('SIGINT', onSigint);
   try {
     if (resume) {
       const ck = readCheckpoint<CheckpointMeta>(ckptFile);
@@ -238,7 +239,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (stop.signal.aborted && done < end) {
         if (lastSaved !== done) writeCheckpoint(ckptFile, meta(done, elapsedS), stateTensors(models, ema, opt));
         lastSaved = done;
-        log(`stopped at step ${done} of ${total} on request; checkpoint written: run again with the same --out to resume`);
+        log(`stopped at step ${done} of ${total} on request; checkpoint written: train again into the same directory to resume`);
         break;
       }
     }
