@@ -11,9 +11,14 @@ import type { LoadedRun } from './generate';
 import type { TrainResult } from './trainer';
 
 
-/** Where the notebook's run lives (git-ignored: checkpoints are not committed) and where its numbers go. */
+/**
+ * Where the notebook's run lives (git-ignored: checkpoints are not committed) and where its numbers go. The
+ * smoke profile only proves the notebook runs: its numbers go to the git-ignored .cache/, not results/, yet
+ * through the same code, so CI exercises it.
+ */
 export function quickstartPaths(p: Profile): { runDir: string; resultsDir: string } {
-  return { runDir: repoPath('.cache', 'runs', `quickstart-${p}`), resultsDir: repoPath('results', 'quickstart') };
+  const resultsDir = p === 'smoke' ? repoPath('.cache', 'quickstart-smoke') : repoPath('results', 'quickstart');
+  return { runDir: repoPath('.cache', 'runs', `quickstart-${p}`), resultsDir };
 }
 
 /** smoke: a minute in CI (tiny model, short AE); small: the `small` preset as `crossflow train` runs it. */
