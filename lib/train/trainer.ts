@@ -143,14 +143,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       trained?.ae.params.dispose();
     }
   };
-  // Registered last before the try, so the finally always removes them.
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  opts.signal?.addEventListener('abort', onAbort);
-  if (opts.signal?.aborted) stop.abort();
+  // Registered last before the try, so the finally always removes it.
+  let interrupted = false;
   const onSigint = () => {
     process.removeListener('SIGINT', onSigint);
-    stop.abort();
+    interrupted = true;
   };
   if (opts.stopOnInterrupt) process.on('SIGINT', onSigint);
   try {
@@ -236,7 +233,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const rate = (Date.now() - t0) / 1000 / (done - start);
       opts.onProgress?.({ step: done, total, phase: phase.name, loss, flow, enc, kl, lr, elapsedS, etaS: rate * (total - done), stage: 'model' });
       await yieldToEventLoop(); // where a SIGINT handler gets to run
-      if (stop.signal.aborted && done < end) {
+      if ((interrupted || opts.signal?.aborted) && done < end) {
         if (lastSaved !== done) writeCheckpoint(ckptFile, meta(done, elapsedS), stateTensors(models, ema, opt));
         lastSaved = done;
         log(`stopped at step ${done} of ${total} on request; checkpoint written: train again into the same directory to resume`);
@@ -252,7 +249,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     return result;
   } finally {
     disposeAll();
-    opts.signal?.removeEventListener('abort', onAbort);
     process.removeListener('SIGINT', onSigint);
   }
 }
