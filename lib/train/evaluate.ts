@@ -18,6 +18,23 @@ export interface SingleObjectResult {
   perPrompt: Array<{ prompt: string; accuracy: number }>;
 }
 
+/** One report row: seen or held-out pairs, snake_case as the JSON reports print it. */
+export interface SingleObjectRow {
+  prompts: 'seen' | 'heldout';
+  n: number;
+  accuracy: number;
+  color: number;
+  shape: number;
+  one_object: number;
+  per_prompt: Array<{ prompt: string; accuracy: number }>;
+}
+
+/** singleObjectAccuracy over the seen or held-out pairs, as a report row. */
+export async function singleObjectRow(run: LoadedRun, which: 'seen' | 'heldout', samplesPerPrompt: number, opts: SampleOptions = {}): Promise<SingleObjectRow> {
+  const r = await singleObjectAccuracy(run, singleObjectPrompts(which), samplesPerPrompt, opts);
+  return { prompts: which, n: r.prompts * samplesPerPrompt, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject, per_prompt: r.perPrompt };
+}
+
 export function singleObjectPrompts(which: 'seen' | 'heldout'): string[] {
   return colorShapePairs(which).map(([c, s]) => `${/^[aeiou]/.test(c) ? 'an' : 'a'} ${c} ${s}`);
 }

@@ -6,7 +6,7 @@ import { repoPath } from '../paths';
 import type { Profile } from '../notebooks/profile';
 import { presetConfig } from '../models/presets';
 import { applyOverrides, TrainConfig } from './config';
-import { singleObjectAccuracy, singleObjectPrompts } from './evaluate';
+import { singleObjectRow, SingleObjectRow } from './evaluate';
 import type { LoadedRun } from './generate';
 import type { TrainResult } from './trainer';
 
@@ -72,21 +72,15 @@ export function lossFigure(file: string): { data: Array<Record<string, unknown>>
 /** The sampling seed of the quickstart's accuracy check (fixed, so a rerun of the notebook repeats it). */
 export const QUICKSTART_SAMPLE_SEED = 7;
 
-export interface SingleObjectRow {
-  prompts: 'seen' | 'heldout';
-  n: number;
-  accuracy: number;
-  color: number;
-  shape: number;
-  one_object: number;
-}
+/** A sample-check row without its per-prompt detail (the notebook prints it as a table). */
+export type QuickstartRow = Omit<SingleObjectRow, 'per_prompt'>;
 
 /** Single-object accuracy on seen and held-out colour-shape pairs, read by the Shapes judge, at the run's default w. */
-export async function quickstartAccuracy(run: LoadedRun, perPrompt: number): Promise<SingleObjectRow[]> {
-  const rows: SingleObjectRow[] = [];
+export async function quickstartAccuracy(run: LoadedRun, perPrompt: number): Promise<QuickstartRow[]> {
+  const rows: QuickstartRow[] = [];
   for (const which of ['seen', 'heldout'] as const) {
-    const r = await singleObjectAccuracy(run, singleObjectPrompts(which), perPrompt, { seed: QUICKSTART_SAMPLE_SEED });
-    rows.push({ prompts: which, n: r.prompts * r.samplesPerPrompt, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject });
+    const { per_prompt, ...row } = await singleObjectRow(run, which, perPrompt, { seed: QUICKSTART_SAMPLE_SEED });
+    rows.push(row);
   }
   return rows;
 }
@@ -97,7 +91,7 @@ export async function quickstartAccuracy(run: LoadedRun, perPrompt: number): Pro
  */
 export function writeQuickstartResult(
   p: Profile,
-  r: { backend: string; config: TrainConfig; result: TrainResult; rows: SingleObjectRow[]; perPrompt: number },
+  r: { backend: string; config: TrainConfig; result: TrainResult; rows: QuickstartRow[]; perPrompt: number },
   dir = quickstartPaths(p).resultsDir,
 ): string {
   const file = path.join(dir, `single_object-${p}.json`);

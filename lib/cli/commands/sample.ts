@@ -8,7 +8,7 @@ import { CrossflowError, invalidValue } from '../../errors';
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
 import { generate, loadRun } from '../../train/generate';
-import { accuracyByShape, singleObjectAccuracy, singleObjectPrompts } from '../../train/evaluate';
+import { accuracyByShape, singleObjectRow, SingleObjectRow } from '../../train/evaluate';
 import { info, printReport } from '../report';
 
 export function register(program: Command): void {
@@ -74,16 +74,19 @@ export function register(program: Command): void {
         if (!(x >= 0)) throw invalidValue('--cfg', w, 'numbers >= 0');
         return x;
       });
-      const rows: Array<{ cfg: number; prompts: string; n: number; accuracy: number; color: number; shape: number; one_object: number; per_prompt: Array<{ prompt: string; accuracy: number }> }> = [];
-      for (const cfg of weights)
-        for (const which of ['seen', 'heldout'] as const) {
-          const r = await singleObjectAccuracy(run, singleObjectPrompts(which), per, { cfg, steps, seed });
-          rows.push({ cfg, prompts: which, n: r.prompts * per, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject, per_prompt: r.perPrompt });
-          info(`w=${cfg} ${which}: right color and shape ${(100 * r.accuracy).toFixed(1)}% (color ${(100 * r.color).toFixed(1)}%, shape ${(100 * r.shape).toFixed(1)}%, one object ${(100 * r.oneObject).toFixed(1)}%) of ${r.prompts * per}`);
-        }
+      const rows: Array<{ cfg: number } & SingleObjectRow> = [];
       // Per prompted shape, seen and held-out pairs together (CrossFlow's weak spot is squares and diamonds).
-      const byShape = weights.map((cfg) => ({ cfg, ...accuracyByShape(rows.filter((r) => r.cfg === cfg).flatMap((r) => r.per_prompt)) }));
-      for (const b of byShape) info(`w=${b.cfg} by shape: ${Object.entries(b).filter(([k]) => k !== 'cfg').map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
+      const byShape: Array<{ cfg: number } & Record<string, number>> = [];
+      for (const cfg of weights) {
+        for (const which of ['seen', 'heldout'] as const) {
+          const r = await singleObjectRow(run, which, per, { cfg, steps, seed });
+          rows.push({ cfg, ...r });
+          info(`w=${cfg} ${which}: right color and shape ${(100 * r.accuracy).toFixed(1)}% (color ${(100 * r.color).toFixed(1)}%, shape ${(100 * r.shape).toFixed(1)}%, one object ${(100 * r.one_object).toFixed(1)}%) of ${r.n}`);
+        }
+        const shapes = accuracyByShape(rows.filter((r) => r.cfg === cfg).flatMap((r) => r.per_prompt));
+        byShape.push({ cfg, ...shapes });
+        info(`w=${cfg} by shape: ${Object.entries(shapes).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
+      }
       const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, rows, by_shape: byShape };
       run.dispose();
       printReport(!!o.json, report, () => rows.map((r) => `w=${r.cfg} ${r.prompts}: ${(100 * r.accuracy).toFixed(1)}% right (n=${r.n})`).join('\n'));
