@@ -60,6 +60,8 @@ export function flowConfigOf(c: TrainConfig, latent: LatentShape, text: TextShap
     init: c.model.init,
     posEmbed: c.model.posEmbed,
     timeScale: c.model.timeScale,
+    globalCond: c.model.globalCond,
+    longSkips: c.model.longSkips,
   };
 }
 

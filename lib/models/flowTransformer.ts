@@ -39,6 +39,21 @@ export interface FlowTransformerConfig {
    * 1000 spreads (0, 1) over all of it.
    */
   timeScale?: number;
+  /**
+   * A global summary of z_t added to the adaLN conditioning (default 'none'). 'linear': one Linear over the
+   * whole flattened latent (L*L*C -> D), added to the time embedding like DiT's class label. Why: CrossFlow's
+   * text reaches the flow only as a direction in z0 spread over every latent position, and tokens with a
+   * shared per-token projection can only read such a direction after several layers; this reads it in one
+   * step, with position-specific weights. The model still sees nothing but (z_t, t, indicator). (Our own
+   * choice; the nearest thing in the paper's DiMR backbone is its lowest-resolution branch.)
+   */
+  globalCond?: 'none' | 'linear';
+  /**
+   * U-ViT long skips (default false; the paper's DiMR backbone has them): block depth-1-i receives block i's
+   * output for i < floor(depth / 2), as x + W skip with W zero-initialised, so training starts from the
+   * plain DiT.
+   */
+  longSkips?: boolean;
 }
 
 /** DiT's fixed 2D sine-cosine position table: (G*G, D), D divisible by 4; row k is grid cell (k / G, k % G). */
@@ -113,6 +128,12 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   }
   const finalAda = linear(params, `${prefix}.final_ada`, D, 2 * D, { init: zeroInit });
   const out = linear(params, `${prefix}.output`, D, patchDim, { init: zeroInit });
+  // Created last, so every other parameter is initialised as without it.
+  const summary = (config.globalCond ?? 'none') === 'linear' ? linear(params, `${prefix}.global`, L * L * C, D, { init: { normal: 0.02 } }) : null;
+  const skipCount = config.longSkips ? Math.floor(depth / 2) : 0;
+  // skipIn[k] joins block k's input to the output of block depth-1-k (k < skipCount).
+  const skipIn = new Map<number, Linear>();
+  for (let i = 0; i < skipCount; i++) skipIn.set(depth - 1 - i, linear(params, `${prefix}.skip${i}`, D, D, { init: 'zeros' }));
   // (B, L, L, C) <-> (B, G*G, P*P*C); with P = 1 these are plain reshapes.
   const patchify = (z: tf.Tensor4D, B: number) =>
     P === 1 ? z.reshape([B, L * L, C]) : z.reshape([B, G, P, G, P, C]).transpose([0, 1, 3, 2, 4, 5]).reshape([B, G * G, patchDim]);
@@ -131,13 +152,18 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     x = x.add(pos) as tf.Tensor3D;
     let c = t2(silu(t1(timestepEmbedding(timeScale === 1 ? t : t.mul(timeScale), TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
     if (indicatorTable && indicator && !asToken) c = c.add(tf.gather(indicatorTable, indicator)) as tf.Tensor2D; // label embedding
+    if (summary) c = c.add(summary(z.reshape([B, L * L * C]))) as tf.Tensor2D; // (B, L*L*C) x (L*L*C, D) -> (B, D)
     const siluC = silu(c); // shared by every adaLN projection
-    for (const b of blocks) {
+    const skips: tf.Tensor3D[] = [];
+    for (const [i, b] of blocks.entries()) {
+      const join = skipIn.get(i);
+      if (join) x = x.add(join(skips.pop()!)) as tf.Tensor3D; // (B, T, D) + (B, T, D) x (D, D)
       const [shift1, scale1, gate1, shift2, scale2, gate2] = tf.split(b.ada(siluC), 6, -1); // 6 x (B, D)
       x = x.add(gate1.expandDims(1).mul(b.attn(modulate(layerNorm(x), shift1, scale1) as tf.Tensor3D))) as tf.Tensor3D;
       if (b.cross && context) x = x.add(b.cross(layerNorm(x) as tf.Tensor3D, context.tokens, context.mask)) as tf.Tensor3D;
       const h = b.fc2(gelu(b.fc1(modulate(layerNorm(x), shift2, scale2)))); // (B, T, D) -> (B, T, 4D) -> (B, T, D)
       x = x.add(gate2.expandDims(1).mul(h)) as tf.Tensor3D;
+      if (i < skipCount) skips.push(x);
     }
     const [shift, scale] = tf.split(finalAda(siluC), 2, -1);
     let y = modulate(layerNorm(x), shift, scale);

@@ -33,7 +33,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear'; longSkips: boolean };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
@@ -56,7 +56,7 @@ export interface TrainConfig {
   log: { checkpointEvery: number };
 }
 
-type Allowed = { kind: 'enum'; values: readonly string[] } | { kind: 'int'; min: number; max?: number } | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean } | { kind: 'string' };
+type Allowed = { kind: 'enum'; values: readonly string[] } | { kind: 'bool' } | { kind: 'int'; min: number; max?: number } | { kind: 'number'; min?: number; max?: number; exclusiveMin?: boolean } | { kind: 'string' };
 
 /** What each settable field accepts (the source of `--set` validation and its error messages). */
 export const FIELD_RULES: Record<string, Allowed> = {
@@ -90,6 +90,8 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'model.indicatorForm': { kind: 'enum', values: INDICATOR_FORMS },
   'model.posEmbed': { kind: 'enum', values: ['learned', 'sincos'] },
   'model.timeScale': { kind: 'number', min: 0, exclusiveMin: true },
+  'model.globalCond': { kind: 'enum', values: ['none', 'linear'] },
+  'model.longSkips': { kind: 'bool' },
   've.width': { kind: 'int', min: 8 },
   've.layers': { kind: 'int', min: 0 },
   've.heads': { kind: 'int', min: 1 },
@@ -130,6 +132,8 @@ function describe(rule: Allowed): string {
   switch (rule.kind) {
     case 'enum':
       return rule.values.join(', ');
+    case 'bool':
+      return 'true, false';
     case 'int':
       return `an integer >= ${rule.min}${rule.max !== undefined ? ` and <= ${rule.max}` : ''}`;
     case 'number': {
@@ -161,6 +165,8 @@ export function checkField(key: string, value: unknown): void {
   const bad = () => invalidValue(key, value, describe(rule));
   if (rule.kind === 'enum') {
     if (!rule.values.includes(String(value))) throw bad();
+  } else if (rule.kind === 'bool') {
+    if (typeof value !== 'boolean') throw bad();
   } else if (rule.kind === 'int' || rule.kind === 'number') {
     const x = value as number;
     if (typeof x !== 'number' || !Number.isFinite(x)) throw bad();
@@ -182,6 +188,7 @@ export function applyOverrides(config: TrainConfig, sets: string[]): TrainConfig
     if (!rule) throw invalidValue('config key', key, Object.keys(FIELD_RULES).join(', '));
     let value: unknown = raw;
     if (rule.kind === 'int' || rule.kind === 'number') value = raw === '' ? NaN : Number(raw);
+    if (rule.kind === 'bool') value = raw === 'true' ? true : raw === 'false' ? false : raw;
     const numericEnum = key === 'data.imageSize' || key === 'model.patchSize';
     if (numericEnum) value = Number(raw);
     checkField(key, numericEnum ? raw : value);

@@ -53,3 +53,57 @@ test('timeScale s makes the model at time t equal the unscaled model at time s t
   a.dispose();
   b.dispose();
 });
+
+test("globalCond 'linear' adds W flatten(z_t) + b to the conditioning, exactly as a label embedding would", async () => {
+  await initBackend();
+  const LABEL: FlowTransformerConfig = { ...SMALL, indicatorForm: 'label' };
+  const a = new ParamStore(5);
+  const withSummary = flowTransformer({ ...LABEL, globalCond: 'linear' }, a, 'ga');
+  const b = new ParamStore(5);
+  const plain = flowTransformer(LABEL, b, 'gb'); // created last, so every other parameter starts the same
+  assert.equal(a.count() - b.count(), 4 * 4 * 4 * 16 + 16); // (L*L*C) x D weight + D bias
+  const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+  const t = tf.tensor1d([0.1, 0.7]);
+  const ind = tf.tensor1d([0, 1], 'int32'); // one item per indicator row, so each row can carry its own summary
+  const W = a.vars.get('ga.global.weight')!;
+  const bias = a.vars.get('ga.global.bias')!;
+  bias.assign(tf.randomNormal([16], 0, 0.5, 'float32', 4));
+  // The plain model with its label rows shifted by each item's summary must give the same velocity.
+  const summary = tf.matMul(z.reshape([2, 64]), W).add(bias); // (2, 64) x (64, 16) -> (2, 16)
+  const table = b.vars.get('gb.indicator')!;
+  table.assign(table.add(summary));
+  const y1 = withSummary.apply(z, t, ind);
+  const y2 = plain.apply(z, t, ind);
+  const d = tf.abs(y1.sub(y2)).max().dataSync()[0];
+  assert.ok(d < 1e-5, `max difference ${d}`);
+  tf.dispose([z, t, ind, summary, y1, y2]);
+  a.dispose();
+  b.dispose();
+});
+
+test('longSkips: zero-initialised, so the model starts as the plain DiT; weights on the skip change the output', async () => {
+  await initBackend();
+  const DEEP: FlowTransformerConfig = { ...SMALL, depth: 5 }; // 2 skips; the middle block has none
+  const a = new ParamStore(8);
+  const skipped = flowTransformer({ ...DEEP, longSkips: true }, a, 'sa');
+  const b = new ParamStore(8);
+  const plain = flowTransformer(DEEP, b, 'sb');
+  assert.equal(a.count() - b.count(), 2 * (16 * 16 + 16));
+  const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 9) as tf.Tensor4D;
+  const t = tf.tensor1d([0.3, 0.8]);
+  const ind = tf.tensor1d([1, 1], 'int32');
+  const y1 = skipped.apply(z, t, ind);
+  const y2 = plain.apply(z, t, ind);
+  assert.ok(tf.abs(y1.sub(y2)).max().dataSync()[0] < 1e-6, 'identical at initialisation');
+  for (const k of [0, 1]) {
+    const w = a.vars.get(`sa.skip${k}.weight`)!;
+    w.assign(tf.randomNormal([16, 16], 0, 0.5, 'float32', 10 + k));
+    const y3 = skipped.apply(z, t, ind);
+    assert.ok(tf.abs(y3.sub(y2)).max().dataSync()[0] > 1e-3, `skip ${k} is wired into the output`);
+    w.assign(tf.zerosLike(w));
+    y3.dispose();
+  }
+  tf.dispose([z, t, ind, y1, y2]);
+  a.dispose();
+  b.dispose();
+});

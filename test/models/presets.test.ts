@@ -56,11 +56,15 @@ test('completeConfig fills fields added since an old run was written as that run
   delete old.model.timeScale;
   delete old.optim.schedule;
   delete old.data.mix;
+  delete old.model.globalCond;
+  delete old.model.longSkips;
   old.model.width = 96; // a field the old run set differently
   const c = completeConfig(old);
   // Runs from before these fields trained learned positions at a constant lr on the 0.3/0.3/0.4 mix.
   assert.equal(c.model.posEmbed, 'learned');
   assert.equal(c.model.timeScale, 1);
+  assert.equal(c.model.globalCond, 'none');
+  assert.equal(c.model.longSkips, false);
   assert.equal(c.optim.schedule, 'constant');
   assert.deepEqual(c.data.mix, { single: 0.3, count: 0.3, relation: 0.4 });
   assert.equal(c.optim.lr, presetConfig('small').optim.lr);

@@ -62,6 +62,9 @@ test('config errors name the field and the allowed values', () => {
   assert.throws(() => applyOverrides(presetConfig('tiny'), ['optim.lr=-1']), /optim\.lr/);
   assert.throws(() => applyOverrides(presetConfig('tiny'), ['nope=1']), /config key.*optim\.lr/);
   assert.throws(() => presetConfig('huge'), /--preset.*small/);
+  assert.throws(() => applyOverrides(presetConfig('tiny'), ['model.longSkips=yes']), /model\.longSkips.*true, false/);
+  assert.equal(applyOverrides(presetConfig('tiny'), ['model.longSkips=false']).model.longSkips, false); // a boolean, not the truthy string
+  assert.equal(applyOverrides(presetConfig('tiny'), ['model.longSkips=true']).model.longSkips, true);
   const c = applyOverrides(presetConfig('tiny'), ['strategy=two-stage-joint', 'stage1Steps=4', 'steps=10', 'finetuneFraction=0.3']);
   assert.deepEqual(phasesOf(c).map((p) => [p.name, p.start, p.end]), [['ve', 0, 4], ['flow', 4, 11], ['joint', 11, 14]]);
 });
