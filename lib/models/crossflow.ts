@@ -72,7 +72,7 @@ export function buildModels(c: TrainConfig, latent: LatentShape, text: TextShape
   let enc: EncLoss | null = null;
   if (c.family === 'crossflow') {
     ve = textVE({ textTokens: text.tokens, textDim: text.dim, latentChannels: latent.channels, latentSize: latent.size, ...c.ve }, params, 've');
-    enc = encoderLoss(c.enc, { textTokens: text.tokens, textDim: text.dim, latentDim: latent.channels * latent.size * latent.size }, params, 'aux');
+    enc = encoderLoss(c.enc, { textTokens: text.tokens, textDim: text.dim, latentSize: latent.size, latentChannels: latent.channels }, params, 'aux');
   }
   const counts: ParamCounts = { flow: params.count('flow.'), ve: params.count('ve.'), aux: params.count('aux.'), model: 0 };
   counts.model = counts.flow + counts.ve;

@@ -2,18 +2,23 @@
 //   'tt-recon'    : a decoder maps z0 back to the text embedding x (B, n, d); MSE over real tokens.
 //   'tt-contrast' : CLIP-style InfoNCE between z0 and a small encoder of x (masked mean -> MLP).
 //   'it-contrast' : CLIP-style InfoNCE between z0 and an image encoder's embedding of the paired
-//                   image latent z1 (the final choice; the image encoder trains jointly).
+//                   image latent z1 (the final choice; the image encoder trains jointly). The paper does
+//                   not say what that encoder is; enc.imageEncoder picks 'mlp' (over the flattened latent)
+//                   or 'conv' (two 3x3 convolutions, then mean and max over positions: it sees a shape the
+//                   same wherever it lies, which an MLP must learn at every position separately).
 // As in the official code the contrastive losses use the flattened *sampled* z0, L2-normalised, and a
 // raw learnable logit scale initialised to ln(1/0.07). These modules only shape the VE during training;
 // sampling never runs them.
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
-import { Linear, gelu, linear } from '../nn/layers';
+import { Linear, circularNeighbourhood3x3, gelu, linear } from '../nn/layers';
 import { ParamStore } from '../nn/params';
 import { contrastiveLoss } from './veLosses';
 
 export const ENC_LOSSES = ['none', 'tt-recon', 'tt-contrast', 'it-contrast'] as const;
 export type EncLossKind = (typeof ENC_LOSSES)[number];
+export const IMAGE_ENCODERS = ['mlp', 'conv'] as const;
+export type ImageEncoderKind = (typeof IMAGE_ENCODERS)[number];
 
 export interface EncLossConfig {
   kind: EncLossKind;
@@ -25,6 +30,9 @@ export interface EncLossConfig {
    * which over a few thousand steps only grows to ~6.4: soft logits).
    */
   logitScale: number;
+  /** it-contrast's image encoder (default 'mlp'); 'conv' uses convChannels channels. */
+  imageEncoder?: ImageEncoderKind;
+  convChannels?: number;
 }
 
 export interface EncLossInputs {
@@ -46,8 +54,25 @@ function mlp(params: ParamStore, name: string, dims: [number, number, number]): 
   return (x) => b(gelu(a(x)));
 }
 
-export function encoderLoss(config: EncLossConfig, dims: { textTokens: number; textDim: number; latentDim: number }, params: ParamStore, prefix = 'aux'): EncLoss {
-  const { textTokens: n, textDim: d, latentDim } = dims;
+/**
+ * Image encoder of 'conv': (B, L, L, C) -> 3x3 conv -> GELU -> 3x3 conv -> GELU -> [mean, max] over the L*L
+ * positions -> Linear -> (B, out). Circular padding, so a circular shift of the latent leaves it unchanged.
+ */
+export function convImageEncoder(params: ParamStore, name: string, C: number, channels: number, out: number): (z: tf.Tensor4D) => tf.Tensor2D {
+  const c1 = linear(params, `${name}.conv1`, 9 * C, channels);
+  const c2 = linear(params, `${name}.conv2`, 9 * channels, channels);
+  const head = linear(params, `${name}.head`, 2 * channels, out);
+  return (z) => {
+    const h1 = gelu(c1(circularNeighbourhood3x3(z))) as tf.Tensor4D; // (B, L, L, 9C) x (9C, K) -> (B, L, L, K)
+    const h2 = gelu(c2(circularNeighbourhood3x3(h1))) as tf.Tensor4D; // (B, L, L, 9K) x (9K, K) -> (B, L, L, K)
+    const pooled = tf.concat([h2.mean([1, 2]), h2.max([1, 2])], 1); // (B, 2K)
+    return head(pooled) as tf.Tensor2D; // (B, 2K) x (2K, out) -> (B, out)
+  };
+}
+
+export function encoderLoss(config: EncLossConfig, dims: { textTokens: number; textDim: number; latentSize: number; latentChannels: number }, params: ParamStore, prefix = 'aux'): EncLoss {
+  const { textTokens: n, textDim: d, latentSize: L, latentChannels: C } = dims;
+  const latentDim = L * L * C;
   const H = config.hidden;
   const flat = (z: tf.Tensor4D) => z.reshape([z.shape[0], latentDim]) as tf.Tensor2D; // (B, L, L, C) -> (B, C L L)
   switch (config.kind) {
@@ -80,10 +105,15 @@ export function encoderLoss(config: EncLossConfig, dims: { textTokens: number; t
       };
     }
     case 'it-contrast': {
-      const encoder = mlp(params, `${prefix}.image_encoder`, [latentDim, H, latentDim]);
+      const kind = config.imageEncoder ?? 'mlp';
+      if (!IMAGE_ENCODERS.includes(kind)) throw invalidValue('enc.imageEncoder', kind, IMAGE_ENCODERS.join(', '));
+      const embed: (z1: tf.Tensor4D) => tf.Tensor2D =
+        kind === 'conv'
+          ? convImageEncoder(params, `${prefix}.image_encoder`, C, config.convChannels ?? 64, latentDim)
+          : ((f) => (z1: tf.Tensor4D) => f(flat(z1)) as tf.Tensor2D)(mlp(params, `${prefix}.image_encoder`, [latentDim, H, latentDim]));
       const scale = params.create(`${prefix}.logit_scale`, [], 'zeros');
       tf.tidy(() => scale.assign(tf.scalar(config.logitScale)));
-      return { config, apply: ({ z0, z1 }) => contrastiveLoss(flat(z0), encoder(flat(z1)) as tf.Tensor2D, scale) };
+      return { config, apply: ({ z0, z1 }) => contrastiveLoss(flat(z0), embed(z1), scale) };
     }
     default:
       throw invalidValue('enc.kind', config.kind, ENC_LOSSES.join(', '));

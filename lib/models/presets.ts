@@ -28,7 +28,7 @@ export function baseConfig(): TrainConfig {
     ve: { width: 64, layers: 2, heads: 4, ffn: 256, dropout: 0.1, reductions: 2, variant: 've', noiseStd: 0.1 },
     // Official code form is the default (the paper's 1e-4 standard KL is kl.form=paper kl.weight=1e-4).
     kl: { form: 'code', weight: 1e-2 },
-    enc: { kind: 'it-contrast', weight: 1, hidden: 256, logitScale: CONTRASTIVE_LOGIT_SCALE_INIT },
+    enc: { kind: 'it-contrast', weight: 1, hidden: 256, logitScale: CONTRASTIVE_LOGIT_SCALE_INIT, imageEncoder: 'mlp', convChannels: 64 },
     guidance: { mode: 'indicator', uncondProb: 0.1, scale: 3, badStep: 0 },
     text: { encoder: 'random' },
     data: { dataset: 'shapes', trainCount: 20000, imageSize: 32, mix: { ...KIND_WEIGHTS } },
@@ -129,7 +129,7 @@ const BEFORE_FIELD_EXISTED = {
   optim: { schedule: 'constant', minLrFraction: 0.1 },
   model: { posEmbed: 'learned', timeScale: 1, globalCond: 'none', longSkips: false },
   data: { mix: { ...KIND_WEIGHTS } },
-  enc: { logitScale: CONTRASTIVE_LOGIT_SCALE_INIT },
+  enc: { logitScale: CONTRASTIVE_LOGIT_SCALE_INIT, imageEncoder: 'mlp', convChannels: 64 },
 };
 
 /**

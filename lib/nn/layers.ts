@@ -102,3 +102,18 @@ export function timestepEmbedding(t: tf.Tensor1D, dim = 256, maxPeriod = 10000):
 export function modulate(x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor): tf.Tensor {
   return x.mul(scale.expandDims(1).add(1)).add(shift.expandDims(1));
 }
+
+/**
+ * The 3x3 neighbourhood of every position with circular padding: (B, H, W, C) -> (B, H, W, 9C), rows of the
+ * neighbourhood in raster order. A Linear on the result is a 3x3 convolution built from slices and one sgemm
+ * (the conv kernels are the slow ones on these 2 cores); circular padding makes conv + global pooling exactly
+ * invariant to circular shifts of the input.
+ */
+export function circularNeighbourhood3x3(x: tf.Tensor4D): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  const rows = tf.concat([x.slice([0, H - 1, 0, 0], [B, 1, W, C]), x, x.slice([0, 0, 0, 0], [B, 1, W, C])], 1); // (B, H+2, W, C)
+  const padded = tf.concat([rows.slice([0, 0, W - 1, 0], [B, H + 2, 1, C]), rows, rows.slice([0, 0, 0, 0], [B, H + 2, 1, C])], 2); // (B, H+2, W+2, C)
+  const parts: tf.Tensor[] = [];
+  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) parts.push(padded.slice([0, dy, dx, 0], [B, H, W, C]));
+  return tf.concat(parts, 3) as tf.Tensor4D;
+}

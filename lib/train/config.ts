@@ -3,7 +3,7 @@
 import { CrossflowError, invalidValue } from '../errors';
 import { TIME_SAMPLERS, TimeSampler } from '../flow/time';
 import { GUIDANCE_MODES, GuidanceMode } from '../guidance/combine';
-import { ENC_LOSSES, EncLossKind } from '../models/encoderLoss';
+import { ENC_LOSSES, EncLossKind, IMAGE_ENCODERS, ImageEncoderKind } from '../models/encoderLoss';
 import { KL_FORMS, KlForm } from '../models/veLosses';
 import { LR_SCHEDULES, LrSchedule, scheduledLr } from '../optim/schedule';
 import { checkKindWeights } from '../data/shapes/generate';
@@ -37,7 +37,7 @@ export interface TrainConfig {
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
-  enc: { kind: EncLossKind; weight: number; hidden: number; logitScale: number };
+  enc: { kind: EncLossKind; weight: number; hidden: number; logitScale: number; imageEncoder: ImageEncoderKind; convChannels: number };
   guidance: {
     /** Training-side: indicator (CrossFlow CFG), cfg (baseline null-caption dropout), autoguidance, none. */
     mode: GuidanceMode;
@@ -106,6 +106,8 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'enc.weight': { kind: 'number', min: 0 },
   'enc.hidden': { kind: 'int', min: 1 },
   'enc.logitScale': { kind: 'number', min: 0, exclusiveMin: true },
+  'enc.imageEncoder': { kind: 'enum', values: IMAGE_ENCODERS },
+  'enc.convChannels': { kind: 'int', min: 1 },
   'guidance.mode': { kind: 'enum', values: GUIDANCE_MODES },
   'guidance.uncondProb': { kind: 'number', min: 0, max: 0.5 },
   'guidance.scale': { kind: 'number', min: 0 },

@@ -5,7 +5,7 @@ import { initBackend } from '../../lib/backend/select';
 import { klLoss, contrastiveLoss, CONTRASTIVE_LOGIT_SCALE_INIT } from '../../lib/models/veLosses';
 import { textVE, TextVEConfig } from '../../lib/models/textVE';
 import { ParamStore } from '../../lib/nn/params';
-import { encoderLoss } from '../../lib/models/encoderLoss';
+import { convImageEncoder, encoderLoss } from '../../lib/models/encoderLoss';
 import { presetConfig } from '../../lib/models/presets';
 
 const near = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
@@ -49,7 +49,7 @@ test('contrastive L_enc starts from enc.logitScale (default: the official ln(1/0
   assert.equal(presetConfig('small').enc.logitScale, CONTRASTIVE_LOGIT_SCALE_INIT);
   for (const kind of ['it-contrast', 'tt-contrast'] as const) {
     const params = new ParamStore(1);
-    encoderLoss({ kind, weight: 1, hidden: 4, logitScale: 14.3 }, { textTokens: 3, textDim: 5, latentDim: 8 }, params, 'aux');
+    encoderLoss({ kind, weight: 1, hidden: 4, logitScale: 14.3 }, { textTokens: 3, textDim: 5, latentSize: 2, latentChannels: 2 }, params, 'aux');
     const scale = params.list().find((v) => v.name === 'aux.logit_scale')!;
     near(scale.dataSync()[0], 14.3);
     params.dispose();
@@ -85,5 +85,31 @@ test('Text VE: shapes, key mask in use, variants sample as specified', async () 
   const masked = ve2.apply(tokens, mask, null).mu.dataSync();
   const unmasked = ve2.apply(tokens, tf.onesLike(mask), null).mu.dataSync();
   assert.ok(masked.some((v, i) => Math.abs(v - unmasked[i]) > 1e-4));
+  p2.dispose();
+});
+
+test("it-contrast with enc.imageEncoder=conv: a circular shift of the image latent leaves its embedding unchanged", async () => {
+  await initBackend();
+  const params = new ParamStore(2);
+  const embed = convImageEncoder(params, 'shift', 4, 8, 16);
+  const z = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 13) as tf.Tensor4D;
+  const shifted = tf.concat([z.slice([0, 3, 0, 0], [2, 5, 8, 4]), z.slice([0, 0, 0, 0], [2, 3, 8, 4])], 1) as tf.Tensor4D; // roll rows by 3
+  const rolled = tf.concat([shifted.slice([0, 0, 6, 0], [2, 8, 2, 4]), shifted.slice([0, 0, 0, 0], [2, 8, 6, 4])], 2) as tf.Tensor4D; // and columns by 2
+  const a = embed(z);
+  const b = embed(rolled);
+  assert.deepEqual(a.shape, [2, 16]);
+  assert.ok(tf.abs(a.sub(b)).max().dataSync()[0] < 1e-4, 'shift-invariant');
+  const other = embed(z.reverse(1) as tf.Tensor4D); // a mirrored latent is not a shift: the embedding moves
+  assert.ok(tf.abs(a.sub(other)).max().dataSync()[0] > 1e-3);
+  // Built through encoderLoss it is the it-contrast image encoder, and an unknown kind names the field.
+  const p2 = new ParamStore(2);
+  encoderLoss({ kind: 'it-contrast', weight: 1, hidden: 4, logitScale: 2.66, imageEncoder: 'conv', convChannels: 8 }, { textTokens: 3, textDim: 5, latentSize: 8, latentChannels: 4 }, p2, 'auxc');
+  assert.ok(p2.vars.has('auxc.image_encoder.conv2.weight'));
+  assert.throws(
+    () => encoderLoss({ kind: 'it-contrast', weight: 1, hidden: 4, logitScale: 2.66, imageEncoder: 'cnn' as 'conv' }, { textTokens: 3, textDim: 5, latentSize: 8, latentChannels: 4 }, new ParamStore(0), 'auxd'),
+    /enc\.imageEncoder.*mlp, conv/,
+  );
+  tf.dispose([z, shifted, rolled, a, b, other]);
+  params.dispose();
   p2.dispose();
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
-import { gelu, layerNorm, timestepEmbedding } from '../../lib/nn/layers';
+import { circularNeighbourhood3x3, gelu, layerNorm, timestepEmbedding } from '../../lib/nn/layers';
 
 test('GELU (tanh form) and its hand-written gradient match the formula and finite differences', async () => {
   await initBackend('native');
@@ -48,4 +48,24 @@ test('layerNorm gradient (hand-written) equals autodiff through tf.moments', asy
   const ours = await tf.grad((t: tf.Tensor) => layerNorm(t).mul(w).sum())(x).data();
   const want = await tf.grad((t: tf.Tensor) => reference(t).mul(w).sum())(x).data();
   want.forEach((v, i) => assert.ok(Math.abs(v - ours[i]) < 1e-4, `element ${i}: ${ours[i]} vs ${v}`));
+});
+
+test('circularNeighbourhood3x3: 3x3 conv through it equals tf.conv2d on the circularly padded input', async () => {
+  await initBackend();
+  const x = tf.randomNormal([2, 4, 5, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
+  const w = tf.randomNormal([3, 3, 3, 2], 0, 1, 'float32', 12) as tf.Tensor4D; // (kh, kw, Cin, Cout)
+  const viaSlices = tf.matMul(circularNeighbourhood3x3(x).reshape([-1, 27]), w.reshape([27, 2])).reshape([2, 4, 5, 2]);
+  // Reference: wrap one row/column on each side by hand, then a 'valid' convolution.
+  const rows = tf.concat([x.slice([0, 3, 0, 0], [2, 1, 5, 3]), x, x.slice([0, 0, 0, 0], [2, 1, 5, 3])], 1);
+  const padded = tf.concat([rows.slice([0, 0, 4, 0], [2, 6, 1, 3]), rows, rows.slice([0, 0, 0, 0], [2, 6, 1, 3])], 2) as tf.Tensor4D;
+  const reference = tf.conv2d(padded, w, 1, 'valid');
+  const d = tf.abs(viaSlices.sub(reference)).max().dataSync()[0];
+  assert.ok(d < 1e-4, `max difference ${d}`);
+  // One value by hand: output (0, 0, 0) channel 0 reads input rows 3, 0, 1 and columns 4, 0, 1.
+  const xs = x.arraySync();
+  const ws = w.arraySync();
+  let hand = 0;
+  [3, 0, 1].forEach((r, ky) => [4, 0, 1].forEach((c, kx) => xs[0][r][c].forEach((v, ci) => (hand += v * ws[ky][kx][ci][0]))));
+  assert.ok(Math.abs(viaSlices.arraySync()[0][0][0][0] - hand) < 1e-4);
+  tf.dispose([x, w, viaSlices, rows, padded, reference]);
 });
