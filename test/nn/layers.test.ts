@@ -66,6 +66,6 @@ test('circularNeighbourhood3x3: 3x3 conv through it equals tf.conv2d on the circ
   const ws = w.arraySync();
   let hand = 0;
   [3, 0, 1].forEach((r, ky) => [4, 0, 1].forEach((c, kx) => xs[0][r][c].forEach((v, ci) => (hand += v * ws[ky][kx][ci][0]))));
-  assert.ok(Math.abs(viaSlices.arraySync()[0][0][0][0] - hand) < 1e-4);
+  assert.ok(Math.abs((viaSlices.arraySync() as number[][][][])[0][0][0][0] - hand) < 1e-4);
   tf.dispose([x, w, viaSlices, rows, padded, reference]);
 });
