@@ -2,6 +2,7 @@
 // images back with the project's Shapes judge (lib/eval/judges). A sample is right when the judge's
 // most confident object has the prompted color and shape. Held-out pairs (never seen in training,
 // neither as images nor as captions) and seen pairs are reported separately.
+import * as tf from '@tensorflow/tfjs';
 import { COLORS, SHAPES, colorShapePairs } from '../data/shapes/world';
 import { judgeShapes, loadJudge } from '../eval/judges';
 import { generate, LoadedRun, SampleOptions } from './generate';
@@ -79,4 +80,50 @@ export function accuracyByShape(perPrompt: ReadonlyArray<{ prompt: string; accur
     sums.set(shape, e);
   }
   return Object.fromEntries(SHAPES.filter((sh) => sums.has(sh)).map((sh) => [sh, sums.get(sh)!.sum / sums.get(sh)!.k]));
+}
+
+/**
+ * How far apart the Text VE puts captions that differ in one word. For every pair of shapes: the mean L2
+ * distance between VE means mu of "a <color> <shape1>" and "a <color> <shape2>" over the colours; `color`:
+ * the same for pairs of colours, averaged over all colour pairs and shapes. CrossFlow's flow sees the caption
+ * only through z0 = mu + sigma eps, so two shapes whose means nearly coincide cannot be told apart.
+ */
+export function attributeDistances(mus: ReadonlyMap<string, ArrayLike<number>>): { shape: Record<string, number>; color: number } {
+  const dist = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+    return Math.sqrt(s);
+  };
+  const parsed = [...mus.keys()].map((p) => {
+    const w = p.split(' ');
+    return { p, color: w.find((x) => (COLORS as readonly string[]).includes(x)), shape: w.find((x) => (SHAPES as readonly string[]).includes(x)) };
+  });
+  const shapePairs = new Map<string, number[]>();
+  const colorPairs: number[] = [];
+  for (let i = 0; i < parsed.length; i++)
+    for (let j = i + 1; j < parsed.length; j++) {
+      const a = parsed[i], b = parsed[j];
+      if (!a.color || !a.shape || !b.color || !b.shape) continue;
+      const d = dist(mus.get(a.p)!, mus.get(b.p)!);
+      if (a.color === b.color && a.shape !== b.shape) {
+        const [x, y] = [a.shape, b.shape].sort((u, v) => SHAPES.indexOf(u as (typeof SHAPES)[number]) - SHAPES.indexOf(v as (typeof SHAPES)[number]));
+        const key = `${x}-${y}`;
+        shapePairs.set(key, [...(shapePairs.get(key) ?? []), d]);
+      } else if (a.shape === b.shape && a.color !== b.color) colorPairs.push(d);
+    }
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  return { shape: Object.fromEntries([...shapePairs].map(([k, v]) => [k, mean(v)])), color: colorPairs.length ? mean(colorPairs) : NaN };
+}
+
+/** attributeDistances of a CrossFlow run's Text VE over every single-object caption (seen and held-out pairs). */
+export function veAttributeDistances(run: LoadedRun): { shape: Record<string, number>; color: number } | null {
+  const ve = run.models.ve;
+  if (!ve) return null; // the baseline has no Text VE
+  const prompts = [...singleObjectPrompts('seen'), ...singleObjectPrompts('heldout')];
+  const mus = tf.tidy(() => {
+    const { tokens, mask } = run.text.encode(prompts);
+    const { mu } = ve.apply(tokens, mask, null); // (P, L, L, C); eps null: the mean only
+    return mu.reshape([prompts.length, -1]).arraySync() as number[][];
+  });
+  return attributeDistances(new Map(prompts.map((p, i) => [p, mus[i]])));
 }

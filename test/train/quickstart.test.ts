@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { quickstartConfig, writeQuickstartResult, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
 import type { TrainResult } from '../../lib/train/trainer';
-import { accuracyByShape } from '../../lib/train/evaluate';
+import { accuracyByShape, attributeDistances } from '../../lib/train/evaluate';
 
 test('the quickstart result file carries the command, seed count and full config beside the numbers', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-'));
@@ -39,4 +39,20 @@ test('accuracy by shape is the mean over the prompts naming each shape', () => {
   ];
   assert.deepEqual(accuracyByShape(perPrompt), { circle: 0.75, square: 0, diamond: 0.125 });
   assert.deepEqual(accuracyByShape([]), {});
+});
+
+test('attributeDistances: mean L2 between VE means of captions differing only in shape, or only in colour', () => {
+  const mus = new Map<string, number[]>([
+    ['a red circle', [0, 0]],
+    ['a red square', [3, 4]], // 5 from the red circle
+    ['a blue circle', [0, 1]], // 1 from the red circle
+    ['a blue square', [3, 4]], // sqrt(18) from the blue circle, 0 from the red square
+    ['a red diamond', [0, 0]], // 0 from the red circle, 5 from the red square
+  ]);
+  const d = attributeDistances(mus);
+  assert.ok(Math.abs(d.shape['circle-square'] - (5 + Math.sqrt(18)) / 2) < 1e-12);
+  assert.equal(d.shape['circle-diamond'], 0);
+  assert.equal(d.shape['square-diamond'], 5);
+  assert.deepEqual(Object.keys(d.shape).sort(), ['circle-diamond', 'circle-square', 'square-diamond']);
+  assert.equal(d.color, (1 + 0) / 2); // circles 1 apart, squares 0 apart; cross pairs are not counted
 });

@@ -8,7 +8,7 @@ import { CrossflowError, invalidValue } from '../../errors';
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
 import { generate, loadRun } from '../../train/generate';
-import { accuracyByShape, singleObjectRow, SingleObjectRow } from '../../train/evaluate';
+import { accuracyByShape, singleObjectRow, SingleObjectRow, veAttributeDistances } from '../../train/evaluate';
 import { info, printReport } from '../report';
 
 export function register(program: Command): void {
@@ -87,7 +87,9 @@ export function register(program: Command): void {
         byShape.push({ cfg, ...shapes });
         info(`w=${cfg} by shape: ${Object.entries(shapes).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
       }
-      const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, rows, by_shape: byShape };
+      const separation = veAttributeDistances(run);
+      if (separation) info(`Text VE means, L2 apart: colours ${separation.color.toFixed(1)}; shapes ${Object.entries(separation.shape).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+      const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, rows, by_shape: byShape, ve_distances: separation };
       run.dispose();
       printReport(!!o.json, report, () => rows.map((r) => `w=${r.cfg} ${r.prompts}: ${(100 * r.accuracy).toFixed(1)}% right (n=${r.n})`).join('\n'));
     });
