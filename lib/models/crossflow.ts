@@ -77,6 +77,6 @@ export function buildModels(c: TrainConfig, latent: LatentShape, text: TextShape
   const counts: ParamCounts = { flow: params.count('flow.'), ve: params.count('ve.'), aux: params.count('aux.'), model: 0 };
   counts.model = counts.flow + counts.ve;
   const varsOf = (group: 've' | 'flow' | 'all') =>
-    params.list().filter((v) => group === 'all' || (group === 'flow' ? v.name.startsWith('flow.') : v.name.startsWith('ve.') || v.name.startsWith('aux.')));
+    [...params.vars].filter(([n]) => group === 'all' || (group === 'flow' ? n.startsWith('flow.') : n.startsWith('ve.') || n.startsWith('aux.'))).map(([, v]) => v);
   return { config: c, params, flow, ve, enc, latent, text, counts, varsOf, dispose: () => params.dispose() };
 }

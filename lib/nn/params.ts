@@ -5,6 +5,27 @@ import seedrandom from 'seedrandom';
 
 export type Init = 'zeros' | 'ones' | { normal: number } | 'xavier';
 
+const logicalNames = new WeakMap<tf.Variable, string>();
+
+/**
+ * A tf.Variable known as `name` to checkpoints, EMA and the optimiser. tfjs names variables
+ * engine-wide, so a second live copy of the same model (two runs loaded side by side in one
+ * notebook) is registered as `name#2`, `name#3`, ... while paramName() keeps returning `name`.
+ */
+export function namedVariable(initial: tf.Tensor, trainable: boolean, name: string): tf.Variable {
+  const taken = tf.engine().registeredVariables;
+  let engineName = name;
+  for (let k = 2; taken[engineName]; k++) engineName = `${name}#${k}`;
+  const v = tf.variable(initial, trainable, engineName);
+  logicalNames.set(v, name);
+  return v;
+}
+
+/** The name a variable was created under (its checkpoint key), whatever its engine name. */
+export function paramName(v: tf.Variable): string {
+  return logicalNames.get(v) ?? v.name;
+}
+
 export class ParamStore {
   readonly vars = new Map<string, tf.Variable>();
   /** Fixed tensors owned by the models of this store (e.g. sine-cosine tables): freed by dispose(), never trained. */
@@ -37,7 +58,7 @@ export class ParamStore {
       }
     }
     const initial = tf.tensor(values, shape);
-    const v = tf.variable(initial, true, name);
+    const v = namedVariable(initial, true, name);
     initial.dispose(); // the variable holds its own reference to the data
     this.vars.set(name, v);
     return v;

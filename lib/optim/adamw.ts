@@ -3,6 +3,7 @@
 //   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 import * as tf from '@tensorflow/tfjs';
 import { adamwInPlace } from '../backend/native/adamw';
+import { namedVariable, paramName } from '../nn/params';
 
 export interface AdamWConfig {
   lr: number;
@@ -34,15 +35,16 @@ export class AdamW {
     const fused = tf.getBackend() === 'native';
     tf.tidy(() => {
       for (const p of vars) {
-        const g = grads[p.name];
+        const g = grads[p.name]; // tf.variableGrads keys by engine name
         if (!g) continue;
-        let m = this.m.get(p.name);
-        let v = this.v.get(p.name);
+        const name = paramName(p); // the state is keyed like the checkpoint
+        let m = this.m.get(name);
+        let v = this.v.get(name);
         if (!m || !v) {
-          m = tf.variable(tf.zerosLike(p), false, `${p.name}/adam_m`);
-          v = tf.variable(tf.zerosLike(p), false, `${p.name}/adam_v`);
-          this.m.set(p.name, m);
-          this.v.set(p.name, v);
+          m = namedVariable(tf.zerosLike(p), false, `${name}/adam_m`);
+          v = namedVariable(tf.zerosLike(p), false, `${name}/adam_v`);
+          this.m.set(name, m);
+          this.v.set(name, v);
         }
         if (fused && g.dtype === 'float32') {
           adamwInPlace(p, g, m, v, { lr, beta1, beta2, eps, weightDecay, bc1, bc2 });

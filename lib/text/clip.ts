@@ -7,6 +7,7 @@
 // (objects of a relation swapped, colors swapped, count or color changed): plain in-batch negatives
 // rarely differ only in word order or binding, so without them the towers stay bag-of-words.
 import * as tf from '@tensorflow/tfjs';
+import { namedVariable } from '../nn/params';
 import { initBackend } from '../backend/select';
 import { makeRng, Rng } from '../data/rng';
 import { generateShapes, ShapesSample, ShapeObject, captionsOf, isHeldoutPair, COLORS } from '../data/shapes';
@@ -158,7 +159,7 @@ export function trainClip(seed: number, c: ClipConfig = CLIP_DEFAULTS, log: (msg
   const init = initClip(seed, c, tok.size);
   const vars: Record<string, tf.Variable> = {};
   for (const [k, t] of Object.entries(init)) {
-    vars[k] = tf.variable(t, true, k);
+    vars[k] = namedVariable(t, true, k);
     t.dispose();
   }
   const optimizer = tf.train.adam(c.lr, 0.9, 0.98, 1e-6);

@@ -2,6 +2,7 @@
 // prediction (BERT-style: 15% of the words hidden behind <mask>, predicted through the tied
 // embedding table). As a frozen encoder it returns its final hidden states for every token.
 import * as tf from '@tensorflow/tfjs';
+import { namedVariable } from '../nn/params';
 import { initBackend } from '../backend/select';
 import { invalidValue } from '../errors';
 import { makeRng } from '../data/rng';
@@ -113,7 +114,7 @@ export function trainLm(seed: number, cfg: LmConfig = LM_DEFAULTS, log: (msg: st
   const init: Weights = { ...initTransformer('lm.enc', cfg, seed), 'lm.tok': normalWeights(`lm.tok:${seed}`, [V, cfg.dim], 1 / Math.sqrt(cfg.dim)), 'lm.outBias': tf.zeros([V]) };
   const vars: Record<string, tf.Variable> = {};
   for (const [k, t] of Object.entries(init)) {
-    vars[k] = tf.variable(t, true, k);
+    vars[k] = namedVariable(t, true, k);
     t.dispose();
   }
   const optimizer = tf.train.adam(cfg.lr, 0.9, 0.98, 1e-8);

@@ -87,7 +87,7 @@ export async function loadOrTrainAutoencoder(
   const ae = autoencoder(aeConfig(s, imageSize), params, 'ae');
   if (fs.existsSync(file)) {
     const ck = readCheckpoint<AutoencoderMeta>(file);
-    assignFrom(ck, params.list().map((v) => [v.name, v]), file);
+    assignFrom(ck, [...params.vars], file);
     return { ae, meta: ck.meta, file };
   }
   const t0 = Date.now();
@@ -129,7 +129,7 @@ export async function loadOrTrainAutoencoder(
     trainSeconds: (Date.now() - t0) / 1000, command: autoencoderCommand(s, seed),
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  writeCheckpoint(file, meta, params.list().map((v) => [v.name, v]));
+  writeCheckpoint(file, meta, [...params.vars]);
   log(`autoencoder: test PSNR ${testPsnr.toFixed(2)} dB on ${AE_TEST_COUNT} test images, latent scale ${scale.toFixed(4)}, ${meta.trainSeconds.toFixed(0)} s`);
   return { ae, meta, file };
 }

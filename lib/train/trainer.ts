@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { namedVariable, paramName } from '../nn/params';
 import { CrossflowError } from '../errors';
 import { completeConfig } from '../models/presets';
 import { buildModels, Models, ParamCounts } from '../models/crossflow';
@@ -80,7 +81,7 @@ export function checkpointPath(out: string): string {
 
 function stateTensors(models: Models, ema: Ema, opt: AdamW): Array<[string, tf.Tensor]> {
   const out: Array<[string, tf.Tensor]> = [];
-  for (const v of models.params.list()) out.push([v.name, v]);
+  for (const [n, v] of models.params.vars) out.push([n, v]);
   for (const [n, s] of ema.shadow) out.push([`ema/${n}`, s]);
   for (const [n, m] of opt.m) out.push([`adam_m/${n}`, m]);
   for (const [n, v] of opt.v) out.push([`adam_v/${n}`, v]);
@@ -153,7 +154,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     if (resume) {
       const ck = readCheckpoint<CheckpointMeta>(ckptFile);
-      assignFrom(ck, all.map((v) => [v.name, v]), ckptFile);
+      assignFrom(ck, all.map((v) => [paramName(v), v]), ckptFile);
       assignFrom(ck, [...ema.shadow].map(([n, s]) => [`ema/${n}`, s]), ckptFile);
       for (const [name] of ck.tensors) {
         const m = /^adam_(m|v)\/(.*)$/.exec(name);
@@ -162,7 +163,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (!p) throw new CrossflowError(`checkpoint ${ckptFile}: optimiser state for unknown parameter '${m[2]}'`);
         const map = m[1] === 'm' ? opt.m : opt.v;
         const e = ck.tensors.get(name)!;
-        if (!map.has(m[2])) map.set(m[2], tf.variable(tf.zeros(p.shape), false, `${m[2]}/adam_${m[1]}`));
+        if (!map.has(m[2])) map.set(m[2], namedVariable(tf.zeros(p.shape), false, `${m[2]}/adam_${m[1]}`));
         tf.tidy(() => map.get(m[2])!.assign(tf.tensor(e.values, e.shape)));
       }
       opt.step = ck.meta.adamStep;
@@ -223,7 +224,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       fs.appendFileSync(csvFile, [done, phase.name, lr.toExponential(4), loss, flow, enc, kl, gradNorm, uncond, elapsedS.toFixed(2)].join(',') + '\n');
       if (done === badStep) {
         ema.swap(all);
-        writeCheckpoint(path.join(out, 'bad.ckpt'), meta(done, elapsedS), all.map((v) => [v.name, v]));
+        writeCheckpoint(path.join(out, 'bad.ckpt'), meta(done, elapsedS), all.map((v) => [paramName(v), v]));
         ema.swap(all);
       }
       if (done % c.log.checkpointEvery === 0 || done === total) {

@@ -64,3 +64,22 @@ test('autoguidance swaps the under-trained weights in and back out', async () =>
   assert.throws(() => generate(run, ['a red circle'], { guidance: 'indicator' }), /guidance.*none or autoguidance/);
   run.dispose();
 });
+
+test('two runs loaded side by side each sample exactly as they do alone', async () => {
+  await initBackend();
+  const dirs = [await tinyRun([]), await tinyRun(['seed=1'])];
+  const prompts = ['a red circle', 'two blue squares'];
+  const alone = [];
+  for (const dir of dirs) {
+    const run = await loadRun(dir);
+    alone.push(generate(run, prompts, { cfg: 3, seed: 1 }).images[0].rgb);
+    run.dispose();
+  }
+  assert.ok(!same(alone[0], alone[1]), 'the two runs differ');
+  // tfjs names variables engine-wide; the second run's copies must neither clash nor overwrite the first's.
+  const runs = [await loadRun(dirs[0]), await loadRun(dirs[1])];
+  for (let i = 0; i < 2; i++) assert.ok(same(generate(runs[i], prompts, { cfg: 3, seed: 1 }).images[0].rgb, alone[i]), `run ${i}`);
+  runs[1].dispose();
+  assert.ok(same(generate(runs[0], prompts, { cfg: 3, seed: 1 }).images[0].rgb, alone[0]), 'run 0 after run 1 is disposed');
+  runs[0].dispose();
+});
