@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
 
-/** A velocity field: v(z (B, ...), t (B,)) with the shape of z. */
-export type VelocityField = (z: tf.Tensor, t: tf.Tensor1D) => tf.Tensor;
+/** A velocity field: v(z (B, ...), t (B,)) with the shape of z; `time` is t as a number (no read-back). */
+export type VelocityField = (z: tf.Tensor, t: tf.Tensor1D, time: number) => tf.Tensor;
 
 export interface EulerOptions {
   steps: number;
@@ -25,8 +25,9 @@ export function eulerSolve(field: VelocityField, z0: tf.Tensor, opts: EulerOptio
   let z = z0.clone();
   for (let k = 0; k < steps; k++) {
     const next = tf.tidy(() => {
-      const t = tf.fill([B], t0 + k * h) as tf.Tensor1D;
-      return z.add(field(z, t).mul(h));
+      const time = t0 + k * h;
+      const t = tf.fill([B], time) as tf.Tensor1D;
+      return z.add(field(z, t, time).mul(h));
     });
     z.dispose();
     z = next;

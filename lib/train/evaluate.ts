@@ -3,6 +3,7 @@
 // most confident object has the prompted color and shape. Held-out pairs (never seen in training,
 // neither as images nor as captions) and seen pairs are reported separately.
 import * as tf from '@tensorflow/tfjs';
+import { sampleForCaption } from '../data/shapes/generate';
 import { COLORS, SHAPES, colorShapePairs } from '../data/shapes/world';
 import { judgeShapes, loadJudge } from '../eval/judges';
 import { generate, LoadedRun, SampleOptions } from './generate';
@@ -30,8 +31,15 @@ export interface SingleObjectRow {
   per_prompt: Array<{ prompt: string; accuracy: number }>;
 }
 
+/**
+ * Sampling options of the single-object check. `startT` > 0 starts each sample at that t on the path
+ * towards a real rendering of its prompt (SampleOptions.start), a diagnostic of where along the path
+ * the flow loses the prompt; the renderings are drawn with the sampling seed.
+ */
+export type CheckOptions = Omit<SampleOptions, 'start'> & { startT?: number };
+
 /** singleObjectAccuracy over the seen or held-out pairs, as a report row. */
-export async function singleObjectRow(run: LoadedRun, which: 'seen' | 'heldout', samplesPerPrompt: number, opts: SampleOptions = {}): Promise<SingleObjectRow> {
+export async function singleObjectRow(run: LoadedRun, which: 'seen' | 'heldout', samplesPerPrompt: number, opts: CheckOptions = {}): Promise<SingleObjectRow> {
   const r = await singleObjectAccuracy(run, singleObjectPrompts(which), samplesPerPrompt, opts);
   return { prompts: which, n: r.prompts * samplesPerPrompt, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject, per_prompt: r.perPrompt };
 }
@@ -40,9 +48,11 @@ export function singleObjectPrompts(which: 'seen' | 'heldout'): string[] {
   return colorShapePairs(which).map(([c, s]) => `${/^[aeiou]/.test(c) ? 'an' : 'a'} ${c} ${s}`);
 }
 
-export async function singleObjectAccuracy(run: LoadedRun, prompts: string[], samplesPerPrompt: number, opts: SampleOptions = {}): Promise<SingleObjectResult> {
+export async function singleObjectAccuracy(run: LoadedRun, prompts: string[], samplesPerPrompt: number, opts: CheckOptions = {}): Promise<SingleObjectResult> {
   const all = prompts.flatMap((p) => Array.from({ length: samplesPerPrompt }, () => p));
-  const g = generate(run, all, opts);
+  const { startT, ...sampling } = opts;
+  const start = startT ? { t: startT, images: all.map((p, index) => sampleForCaption(p, { seed: opts.seed ?? 0, index, size: run.config.data.imageSize })) } : undefined;
+  const g = generate(run, all, { ...sampling, start });
   const { model } = await loadJudge('shapes');
   const { objects } = await judgeShapes(model, g.images);
   let right = 0, color = 0, shape = 0, one = 0;

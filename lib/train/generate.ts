@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { shapesToTensor } from '../data/shapes/generate';
 import { paramName } from '../nn/params';
 import { completeConfig } from '../models/presets';
 import { CrossflowError, invalidValue } from '../errors';
@@ -65,6 +66,17 @@ export interface SampleOptions {
   seed?: number;
   /** Override the guidance used at sampling ('none' disables it). */
   guidance?: GuidanceMode;
+  /**
+   * Guide only while t is in [lo, hi) and use the plain conditional velocity elsewhere
+   * (Kynkaanniemi et al. 2024, guidance in a limited interval). Default [0, 1]: everywhere.
+   */
+  guidanceInterval?: [number, number];
+  /**
+   * Start the flow at t from z_t = (1 - t) z0 + t z1 with z1 the latents of given images (one per prompt)
+   * instead of at 0 from z0: how much of a real image the flow keeps tells where along the path it fails.
+   * `steps` Euler steps then cover [t, 1].
+   */
+  start?: { t: number; images: ReadonlyArray<{ rgb: Uint8ClampedArray; width: number; height: number }> };
 }
 
 export interface GeneratedImages {
@@ -100,10 +112,29 @@ function guidanceOf(run: LoadedRun, opts: SampleOptions): { mode: GuidanceMode; 
   return { mode, w };
 }
 
-/** Integrates from given source latents z0 and decodes. */
+/** Scaled autoencoder latents (B, L, L, C) of RGB images: the z1 the flow was trained to reach. */
+export function imageLatents(run: LoadedRun, images: ReadonlyArray<{ rgb: Uint8ClampedArray; width: number; height: number }>): tf.Tensor4D {
+  const { ae, meta } = run.autoencoder;
+  return tf.tidy(() => ae.encode(shapesToTensor(images)).mu.mul(meta.scale) as tf.Tensor4D);
+}
+
+function checkedInterval(opts: SampleOptions): [number, number] {
+  const iv = opts.guidanceInterval ?? [0, 1];
+  const [lo, hi] = iv;
+  if (!(iv.length === 2 && lo >= 0 && lo < hi && hi <= 1)) throw invalidValue('guidanceInterval', JSON.stringify(iv), 'two numbers lo < hi within [0, 1]');
+  return [lo, hi];
+}
+
+/**
+ * Integrates from given latents at opts.start.t (default 0: the source z0) and decodes. With
+ * opts.start, `z` is the state at that t (generate() mixes it from z0 and the images' latents).
+ */
 export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[], opts: SampleOptions = {}): GeneratedImages {
   const c = run.config;
   const { mode, w } = guidanceOf(run, opts);
+  const [lo, hi] = checkedInterval(opts);
+  const tStart = opts.start?.t ?? 0;
+  if (!(tStart >= 0 && tStart < 1)) throw invalidValue('start.t', tStart, 'a number in [0, 1)');
   const steps = opts.steps ?? c.sample.steps;
   const B = z0.shape[0];
   const flow = run.models.flow;
@@ -122,8 +153,9 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
       b.dispose();
     }
   };
-  const field: VelocityField = (z, t) => {
+  const field: VelocityField = (z, t, time) => {
     const z4 = z as tf.Tensor4D;
+    if (time < lo || time >= hi) return flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined); // unguided here
     if (mode === 'indicator') return guideDoubled(flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), both), w);
     if (mode === 'cfg') return guideDoubled(flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), null, ctxBoth!), w);
     const vGood = flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined);
@@ -133,7 +165,7 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
     swapBad();
     return guide(vGood, vBad, w);
   };
-  const z1 = eulerSolve(field, z0, { steps });
+  const z1 = eulerSolve(field, z0, { steps, t0: tStart });
   const { ae, meta } = run.autoencoder;
   const pixels = tf.tidy(() => ae.decode(z1.div(meta.scale) as tf.Tensor4D).clipByValue(0, 1).mul(255).round());
   const data = pixels.dataSync();
@@ -151,7 +183,15 @@ export function generate(run: LoadedRun, prompts: string[], opts: SampleOptions 
   let out: GeneratedImages | null = null;
   for (let i = 0; i < prompts.length; i += batch) {
     const chunk = prompts.slice(i, i + batch);
-    const z0 = sourceLatents(run, chunk, seed * 100003 + i);
+    let z0 = sourceLatents(run, chunk, seed * 100003 + i);
+    if (opts.start) {
+      const { t, images } = opts.start;
+      if (images.length !== prompts.length) throw invalidValue('start.images', `${images.length} images`, `one per prompt (${prompts.length})`);
+      const z1 = imageLatents(run, images.slice(i, i + batch));
+      const zt = tf.tidy(() => z0.mul(1 - t).add(z1.mul(t)) as tf.Tensor4D); // the path's point at t
+      tf.dispose([z0, z1]);
+      z0 = zt;
+    }
     const g = generateFrom(run, z0, chunk, opts);
     z0.dispose();
     if (!out) out = g;

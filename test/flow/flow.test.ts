@@ -64,10 +64,15 @@ test('Euler integrates a linear field exactly; the straight path reaches z1', as
   // A field linear in z: dz/dt = -z. Euler with N steps gives z0 (1 - 1/N)^N exactly.
   const z = eulerSolve((x) => x.neg(), tf.tensor2d([[2]]), { steps: 4 });
   close(await z.data(), [2 * Math.pow(0.75, 4)], 1e-6);
-  // t passed to the field: t_k = k/N
+  // t passed to the field, as a tensor and as a number: t_k = t0 + k (1 - t0) / N
   const seen: number[] = [];
-  eulerSolve((x, t) => { seen.push(t.dataSync()[0]); return tf.zerosLike(x); }, tf.tensor2d([[0]]), { steps: 4 });
+  const times: number[] = [];
+  eulerSolve((x, t, time) => { seen.push(t.dataSync()[0]); times.push(time); return tf.zerosLike(x); }, tf.tensor2d([[0]]), { steps: 4 });
   close(seen, [0, 0.25, 0.5, 0.75]);
+  close(times, [0, 0.25, 0.5, 0.75]);
+  times.length = 0;
+  eulerSolve((x, t, time) => { times.push(time); return tf.zerosLike(x); }, tf.tensor2d([[0]]), { steps: 2, t0: 0.5 });
+  close(times, [0.5, 0.75]);
 });
 
 test('logit-normal times are sigmoid(m + s n)', () => {

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes, sampleForCaption } from '../../lib/data/shapes';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/train/config';
 import { normals } from '../../lib/train/data';
-import { generate, interpolate, loadRun } from '../../lib/train/generate';
+import { generate, generateFrom, imageLatents, interpolate, loadRun } from '../../lib/train/generate';
 import { train } from '../../lib/train/trainer';
 
 // A tiny run on random 8x8x4 "latents" (the sampler does not care what the latents mean); its
@@ -82,4 +83,61 @@ test('two runs loaded side by side each sample exactly as they do alone', async 
   runs[1].dispose();
   assert.ok(same(generate(runs[0], prompts, { cfg: 3, seed: 1 }).images[0].rgb, alone[0]), 'run 0 after run 1 is disposed');
   runs[0].dispose();
+});
+
+test('guidance interval: guiding nowhere is the unguided sampler, part of the way is neither; bad intervals are named', async () => {
+  await initBackend();
+  const run = await loadRun(await tinyRun([]));
+  const prompts = ['a red circle', 'two blue squares'];
+  // 4 Euler steps evaluate the field at t = 0, 0.25, 0.5, 0.75: [0.9, 1] contains none of them.
+  const opts = { seed: 1, steps: 4 };
+  const w1 = generate(run, prompts, { ...opts, cfg: 1 }).images[0].rgb;
+  const w3 = generate(run, prompts, { ...opts, cfg: 3 }).images[0].rgb;
+  assert.ok(same(generate(run, prompts, { ...opts, cfg: 3, guidanceInterval: [0.9, 1] }).images[0].rgb, w1));
+  assert.ok(same(generate(run, prompts, { ...opts, cfg: 3, guidanceInterval: [0, 1] }).images[0].rgb, w3));
+  const half = generate(run, prompts, { ...opts, cfg: 3, guidanceInterval: [0, 0.5] }).images[0].rgb;
+  assert.ok(!same(half, w1) && !same(half, w3));
+  for (const bad of [[0.5, 0.5], [-0.1, 1], [0, 1.5]] as Array<[number, number]>)
+    assert.throws(() => generate(run, prompts, { cfg: 3, guidanceInterval: bad }), /guidanceInterval.*lo < hi within \[0, 1\]/);
+  run.dispose();
+});
+
+test('start near t = 1 from real images gives back their autoencoder reconstructions; no tensors leak', async () => {
+  await initBackend();
+  const run = await loadRun(await tinyRun([]));
+  const prompts = ['a red circle', 'a blue square'];
+  const images = prompts.map((p, index) => sampleForCaption(p, { seed: 3, index }));
+  const before = tf.memory().numTensors;
+  // One Euler step from t = 0.999: z = 0.001 z0 + 0.999 z1 + 0.001 v, within rounding of z1.
+  const g = generate(run, prompts, { seed: 2, steps: 1, cfg: 1, start: { t: 0.999, images } });
+  const z1 = imageLatents(run, images);
+  const recon = generateFrom(run, z1, prompts, { steps: 1, cfg: 1, start: { t: 0.999999, images } }); // 1e-6 of a step: decode(z1)
+  z1.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  for (let i = 0; i < 2; i++) {
+    const a = g.images[i].rgb, b = recon.images[i].rgb;
+    const maxDiff = a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0);
+    assert.ok(maxDiff <= 8, `image ${i}: max pixel difference ${maxDiff}`);
+  }
+  // From t = 0 the same call is the ordinary sampler, which draws something else entirely.
+  const fromSource = generate(run, prompts, { seed: 2, steps: 1, cfg: 1 });
+  const far = fromSource.images[0].rgb.reduce((m, v, k) => Math.max(m, Math.abs(v - recon.images[0].rgb[k])), 0);
+  assert.ok(far > 16, `max pixel difference from the reconstruction ${far}`); // so the tolerance above is discriminating
+  assert.throws(() => generate(run, prompts, { start: { t: 0.5, images: images.slice(0, 1) } }), /start\.images.*one per prompt/);
+  assert.throws(() => generate(run, prompts, { start: { t: 1, images } }), /start\.t.*\[0, 1\)/);
+  run.dispose();
+});
+
+test('crossflow sample-check names --guidance-interval and --start-t with their allowed values', () => {
+  const bin = path.join(__dirname, '..', '..', 'bin', 'crossflow.js');
+  const cases: Array<[string[], RegExp]> = [
+    [['--guidance-interval', '0.5', '0.2'], /--guidance-interval.*0 <= lo < hi <= 1/],
+    [['--guidance-interval', '0.5'], /--guidance-interval.*two numbers/],
+    [['--start-t', '1'], /--start-t.*\[0, 1\)/],
+  ];
+  for (const [args, message] of cases) {
+    const r = spawnSync(process.execPath, [bin, 'sample-check', '--run', 'no-such-run', ...args], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0, args.join(' '));
+    assert.match(r.stderr, message);
+  }
 });
