@@ -45,9 +45,10 @@ export interface FlowTransformerConfig {
    * text reaches the flow only as a direction in z0 spread over every latent position, and tokens with a
    * shared per-token projection can only read such a direction after several layers; this reads it in one
    * step, with position-specific weights. The model still sees nothing but (z_t, t, indicator). (Our own
-   * choice; the nearest thing in the paper's DiMR backbone is its lowest-resolution branch.)
+   * choice; the nearest thing in the paper's DiMR backbone is its lowest-resolution branch.) 'mlp': the
+   * same Linear, then SiLU and a second Linear (D -> D), so the summary can be a nonlinear function of z_t.
    */
-  globalCond?: 'none' | 'linear';
+  globalCond?: 'none' | 'linear' | 'mlp';
   /**
    * U-ViT long skips (default false; the paper's DiMR backbone has them): block depth-1-i receives block i's
    * output for i < floor(depth / 2), as x + W skip with W zero-initialised, so training starts from the
@@ -129,7 +130,11 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   const finalAda = linear(params, `${prefix}.final_ada`, D, 2 * D, { init: zeroInit });
   const out = linear(params, `${prefix}.output`, D, patchDim, { init: zeroInit });
   // Created last, so every other parameter is initialised as without it.
-  const summary = (config.globalCond ?? 'none') === 'linear' ? linear(params, `${prefix}.global`, L * L * C, D, { init: { normal: 0.02 } }) : null;
+  const globalCond = config.globalCond ?? 'none';
+  const summaryIn = globalCond !== 'none' ? linear(params, `${prefix}.global`, L * L * C, D, { init: { normal: 0.02 } }) : null;
+  const summaryOut = globalCond === 'mlp' ? linear(params, `${prefix}.global_out`, D, D, { init: { normal: 0.02 } }) : null;
+  // (B, L*L*C) x (L*L*C, D) -> (B, D) [-> SiLU -> (B, D) x (D, D) -> (B, D)]
+  const summary = summaryIn ? (flat: tf.Tensor) => (summaryOut ? summaryOut(silu(summaryIn(flat))) : summaryIn(flat)) : null;
   const skipCount = config.longSkips ? Math.floor(depth / 2) : 0;
   // skipIn[k] joins block k's input to the output of block depth-1-k (k < skipCount).
   const skipIn = new Map<number, Linear>();
@@ -152,7 +157,7 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     x = x.add(pos) as tf.Tensor3D;
     let c = t2(silu(t1(timestepEmbedding(timeScale === 1 ? t : t.mul(timeScale), TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
     if (indicatorTable && indicator && !asToken) c = c.add(tf.gather(indicatorTable, indicator)) as tf.Tensor2D; // label embedding
-    if (summary) c = c.add(summary(z.reshape([B, L * L * C]))) as tf.Tensor2D; // (B, L*L*C) x (L*L*C, D) -> (B, D)
+    if (summary) c = c.add(summary(z.reshape([B, L * L * C]))) as tf.Tensor2D; // (B, L*L*C) -> (B, D)
     const siluC = silu(c); // shared by every adaLN projection
     const skips: tf.Tensor3D[] = [];
     for (const [i, b] of blocks.entries()) {

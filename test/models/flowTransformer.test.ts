@@ -81,6 +81,33 @@ test("globalCond 'linear' adds W flatten(z_t) + b to the conditioning, exactly a
   b.dispose();
 });
 
+test("globalCond 'mlp' adds W2 SiLU(W1 flatten(z_t) + b1) + b2 to the conditioning", async () => {
+  await initBackend();
+  const LABEL: FlowTransformerConfig = { ...SMALL, indicatorForm: 'label' };
+  const a = new ParamStore(5);
+  const withSummary = flowTransformer({ ...LABEL, globalCond: 'mlp' }, a, 'ma');
+  const b = new ParamStore(5);
+  const plain = flowTransformer(LABEL, b, 'mb');
+  assert.equal(a.count() - b.count(), 4 * 4 * 4 * 16 + 16 + 16 * 16 + 16);
+  const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const t = tf.tensor1d([0.2, 0.9]);
+  const ind = tf.tensor1d([0, 1], 'int32');
+  const v = (n: string) => a.vars.get(`ma.${n}`)!;
+  v('global.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 4));
+  v('global_out.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 6));
+  const h = tf.matMul(z.reshape([2, 64]), v('global.weight')).add(v('global.bias')); // (2, 64) x (64, 16) -> (2, 16)
+  const summary = tf.matMul(h.mul(tf.sigmoid(h)), v('global_out.weight')).add(v('global_out.bias')); // SiLU, then (2, 16) x (16, 16)
+  const table = b.vars.get('mb.indicator')!;
+  table.assign(table.add(summary));
+  const y1 = withSummary.apply(z, t, ind);
+  const y2 = plain.apply(z, t, ind);
+  const d = tf.abs(y1.sub(y2)).max().dataSync()[0];
+  assert.ok(d < 1e-5, `max difference ${d}`);
+  tf.dispose([z, t, ind, h, summary, y1, y2]);
+  a.dispose();
+  b.dispose();
+});
+
 test('longSkips: zero-initialised, so the model starts as the plain DiT; weights on the skip change the output', async () => {
   await initBackend();
   const DEEP: FlowTransformerConfig = { ...SMALL, depth: 5 }; // 2 skips; the middle block has none
