@@ -107,8 +107,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const configFile = path.join(out, 'config.json');
   if (resume && fs.existsSync(configFile)) {
     const prev = completeConfig(JSON.parse(fs.readFileSync(configFile, 'utf8')) as TrainConfig);
-    const strip = (x: TrainConfig) => JSON.stringify({ ...x, steps: 0, log: null });
-    if (strip(prev) !== strip(c)) throw new CrossflowError(`${out} holds a run with another config; resume needs the same config (only --steps may grow), or use a new --out`);
+    const differ = configDifferences(prev, c).filter((k) => k !== 'steps' && !k.startsWith('log.'));
+    if (differ.length > 0) {
+      const shown = differ.slice(0, 6).map((k) => `${k} (run: ${JSON.stringify(fieldAt(prev, k))}, now: ${JSON.stringify(fieldAt(c, k))})`).join(', ');
+      throw new CrossflowError(
+        `${out} holds a run with another config: ${shown}${differ.length > 6 ? `, and ${differ.length - 6} more` : ''}. ` +
+          'Resuming needs the same config (only steps may grow); train into another directory to start a new run. The run there is untouched.',
+      );
+    }
   }
   fs.writeFileSync(configFile, JSON.stringify(c, null, 2) + '\n');
 
@@ -252,4 +258,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     disposeAll();
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/** Dotted paths of the leaf fields whose values differ between two configs (fields present in either). */
+export function configDifferences(a: unknown, b: unknown, prefix = ''): string[] {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObj(a) || !isObj(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return keys.flatMap((k) => configDifferences(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+}
+
+function fieldAt(x: unknown, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), x);
 }

@@ -12,7 +12,7 @@ import { applyOverrides, phasesOf, TrainConfig } from '../../lib/train/config';
 import { readCheckpoint, writeCheckpoint } from '../../lib/train/checkpoint';
 import { TextImageData, normals } from '../../lib/train/data';
 import { Ema } from '../../lib/train/ema';
-import { checkpointPath, train } from '../../lib/train/trainer';
+import { checkpointPath, configDifferences, train } from '../../lib/train/trainer';
 
 function tinyData(count = 32): TextImageData {
   const samples = generateShapes({ split: 'train', count, seed: 3 });
@@ -103,6 +103,27 @@ test('a killed and resumed run ends with exactly the weights of an uninterrupted
   const rows = (d: string) => fs.readFileSync(path.join(d, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 9).join(','));
   assert.deepEqual(rows(killed), rows(full));
   assert.equal(rows(full).length, 7);
+  text.dispose();
+});
+
+test('resuming with another config names each differing field with both values and leaves the run untouched', async () => {
+  await initBackend();
+  const data = tinyData();
+  const text = loadRandomEncoder();
+  const dir = tmp();
+  await train({ config: tinyConfig(), out: dir, prepared: { data, text } });
+  const before = fs.readFileSync(checkpointPath(dir));
+  const configBefore = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
+  await assert.rejects(
+    train({ config: tinyConfig(['model.globalCond=linear', 'optim.lr=0.01']), out: dir, prepared: { data, text } }),
+    (e: Error) => /optim\.lr \(run: 0\.002, now: 0\.01\)/.test(e.message) && /model\.globalCond \(run: "none", now: "linear"\)/.test(e.message) && /another directory/.test(e.message),
+  );
+  assert.ok(before.equals(fs.readFileSync(checkpointPath(dir))), 'checkpoint untouched');
+  assert.equal(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'), configBefore, 'config untouched');
+  // Only steps may grow: more steps resume.
+  const more = await train({ config: tinyConfig(['steps=8']), out: dir, prepared: { data, text } });
+  assert.equal(more.resumedFrom, 6);
+  assert.deepEqual(configDifferences({ a: { b: 1, c: [1, 2] }, d: 'x' }, { a: { b: 2, c: [1, 2] }, e: 1 }), ['a.b', 'd', 'e']);
   text.dispose();
 });
 
