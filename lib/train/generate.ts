@@ -180,13 +180,13 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
 /** Samples one image per prompt, in batches. */
 export function generate(run: LoadedRun, prompts: string[], opts: SampleOptions = {}, batch = 64): GeneratedImages {
   const seed = opts.seed ?? 0;
+  if (opts.start && opts.start.images.length !== prompts.length) throw invalidValue('start.images', `${opts.start.images.length} images`, `one per prompt (${prompts.length})`);
   let out: GeneratedImages | null = null;
   for (let i = 0; i < prompts.length; i += batch) {
     const chunk = prompts.slice(i, i + batch);
     let z0 = sourceLatents(run, chunk, seed * 100003 + i);
     if (opts.start) {
       const { t, images } = opts.start;
-      if (images.length !== prompts.length) throw invalidValue('start.images', `${images.length} images`, `one per prompt (${prompts.length})`);
       const z1 = imageLatents(run, images.slice(i, i + batch));
       const zt = tf.tidy(() => z0.mul(1 - t).add(z1.mul(t)) as tf.Tensor4D); // the path's point at t
       tf.dispose([z0, z1]);
