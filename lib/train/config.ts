@@ -149,8 +149,17 @@ function describe(rule: Allowed): string {
   }
 }
 
-function getPath(obj: Record<string, unknown>, key: string): unknown {
+/** The value at a dotted path ('model.width'); undefined where the path leaves the object. */
+export function getPath(obj: object, key: string): unknown {
   return key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+
+/** Dotted paths of the leaf fields whose values differ between two configs (fields present in either). */
+export function configDifferences(a: unknown, b: unknown, prefix = ''): string[] {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObj(a) || !isObj(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return keys.flatMap((k) => configDifferences(a[k], b[k], prefix ? `${prefix}.${k}` : k));
 }
 
 function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
@@ -202,7 +211,7 @@ export function applyOverrides(config: TrainConfig, sets: string[]): TrainConfig
 /** Validates every field and the combinations between them. */
 export function validateConfig(c: TrainConfig): void {
   for (const key of Object.keys(FIELD_RULES)) {
-    const v = getPath(c as unknown as Record<string, unknown>, key);
+    const v = getPath(c, key);
     checkField(key, key === 'data.imageSize' || key === 'model.patchSize' ? String(v) : v);
   }
   if (c.model.posEmbed === 'sincos' && c.model.width % 4 !== 0) throw invalidValue('model.width', c.model.width, "a multiple of 4 with model.posEmbed=sincos (or model.posEmbed=learned)");

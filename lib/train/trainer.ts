@@ -4,13 +4,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { namedVariable, paramName } from '../nn/params';
+import { namedVariable } from '../nn/params';
 import { CrossflowError } from '../errors';
 import { completeConfig } from '../models/presets';
 import { buildModels, Models, ParamCounts } from '../models/crossflow';
 import { AdamW } from '../optim/adamw';
 import { loadTextEncoder, TextEncoder } from '../text/encoder';
-import { learningRate, Phase, phasesOf, TrainConfig, totalSteps, validateConfig } from './config';
+import { configDifferences, getPath, learningRate, Phase, phasesOf, TrainConfig, totalSteps, validateConfig } from './config';
 import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { loadOrTrainAutoencoder, loadTrainingData, TextImageData, TrainedAutoencoder } from './data';
 import { Ema } from './ema';
@@ -109,7 +109,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const prev = completeConfig(JSON.parse(fs.readFileSync(configFile, 'utf8')) as TrainConfig);
     const differ = configDifferences(prev, c).filter((k) => k !== 'steps' && !k.startsWith('log.'));
     if (differ.length > 0) {
-      const shown = differ.slice(0, 6).map((k) => `${k} (run: ${JSON.stringify(fieldAt(prev, k))}, now: ${JSON.stringify(fieldAt(c, k))})`).join(', ');
+      const shown = differ.slice(0, 6).map((k) => `${k} (run: ${JSON.stringify(getPath(prev, k))}, now: ${JSON.stringify(getPath(c, k))})`).join(', ');
       throw new CrossflowError(
         `${out} holds a run with another config: ${shown}${differ.length > 6 ? `, and ${differ.length - 6} more` : ''}. ` +
           'Resuming needs the same config (only steps may grow); train into another directory to start a new run. The run there is untouched.',
@@ -160,7 +160,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   try {
     if (resume) {
       const ck = readCheckpoint<CheckpointMeta>(ckptFile);
-      assignFrom(ck, all.map((v) => [paramName(v), v]), ckptFile);
+      assignFrom(ck, [...models.params.vars], ckptFile);
       assignFrom(ck, [...ema.shadow].map(([n, s]) => [`ema/${n}`, s]), ckptFile);
       for (const [name] of ck.tensors) {
         const m = /^adam_(m|v)\/(.*)$/.exec(name);
@@ -230,7 +230,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       fs.appendFileSync(csvFile, [done, phase.name, lr.toExponential(4), loss, flow, enc, kl, gradNorm, uncond, elapsedS.toFixed(2)].join(',') + '\n');
       if (done === badStep) {
         ema.swap(all);
-        writeCheckpoint(path.join(out, 'bad.ckpt'), meta(done, elapsedS), all.map((v) => [paramName(v), v]));
+        writeCheckpoint(path.join(out, 'bad.ckpt'), meta(done, elapsedS), [...models.params.vars]);
         ema.swap(all);
       }
       if (done % c.log.checkpointEvery === 0 || done === total) {
@@ -258,16 +258,4 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     disposeAll();
     process.removeListener('SIGINT', onSigint);
   }
-}
-
-/** Dotted paths of the leaf fields whose values differ between two configs (fields present in either). */
-export function configDifferences(a: unknown, b: unknown, prefix = ''): string[] {
-  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (!isObj(a) || !isObj(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-  return keys.flatMap((k) => configDifferences(a[k], b[k], prefix ? `${prefix}.${k}` : k));
-}
-
-function fieldAt(x: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), x);
 }

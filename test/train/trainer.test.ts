@@ -8,11 +8,11 @@ import { initBackend } from '../../lib/backend/select';
 import { generateShapes } from '../../lib/data/shapes';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
-import { applyOverrides, phasesOf, TrainConfig } from '../../lib/train/config';
+import { applyOverrides, configDifferences, phasesOf, TrainConfig } from '../../lib/train/config';
 import { readCheckpoint, writeCheckpoint } from '../../lib/train/checkpoint';
 import { TextImageData, normals } from '../../lib/train/data';
 import { Ema } from '../../lib/train/ema';
-import { checkpointPath, configDifferences, train } from '../../lib/train/trainer';
+import { checkpointPath, train } from '../../lib/train/trainer';
 
 function tinyData(count = 32): TextImageData {
   const samples = generateShapes({ split: 'train', count, seed: 3 });
