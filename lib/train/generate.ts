@@ -5,7 +5,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { shapesToTensor } from '../data/shapes/generate';
-import { paramName } from '../nn/params';
 import { completeConfig } from '../models/presets';
 import { CrossflowError, invalidValue } from '../errors';
 import { eulerSolve, VelocityField } from '../flow/solver';
@@ -39,9 +38,8 @@ export async function loadRun(dir: string, opts: { ema?: boolean } = {}): Promis
   const text = await loadTextEncoder(config.text.encoder);
   const L = config.data.imageSize / 4;
   const models = buildModels(config, { size: L, channels: config.autoencoder.latentChannels }, { tokens: text.maxTokens, dim: text.dim });
-  const vars = models.params.list();
   const useEma = opts.ema ?? true;
-  assignFrom(ck as CheckpointFile<unknown>, vars.map((v) => [useEma ? `ema/${paramName(v)}` : paramName(v), v]), file);
+  assignFrom(ck as CheckpointFile<unknown>, [...models.params.vars].map(([n, v]) => [useEma ? `ema/${n}` : n, v]), file);
   let bad: Map<string, tf.Tensor> | null = null;
   const badFile = path.join(dir, 'bad.ckpt');
   if (fs.existsSync(badFile)) {
@@ -138,18 +136,18 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
   const steps = opts.steps ?? c.sample.steps;
   const B = z0.shape[0];
   const flow = run.models.flow;
-  const vars = run.models.params.list().filter((v) => paramName(v).startsWith('flow.'));
+  const flowVars = [...run.models.params.vars].filter(([n]) => n.startsWith('flow.')); // named as in bad.ckpt
   const ones = tf.ones([B], 'int32') as tf.Tensor1D;
   const both = tf.tidy(() => tf.concat([tf.ones([B], 'int32'), tf.zeros([B], 'int32')]) as tf.Tensor1D); // [cond; uncond]
   const ctx = c.family === 'baseline' ? run.text.encode(prompts) : null;
   const ctxBoth = c.family === 'baseline' && mode === 'cfg' ? run.text.encode([...prompts, ...prompts.map(() => '')]) : null;
   const indicatorOn = c.guidance.mode === 'indicator';
   const swapBad = () => {
-    for (const v of vars) {
-      const b = run.bad!.get(paramName(v))!;
+    for (const [n, v] of flowVars) {
+      const b = run.bad!.get(n)!;
       const live = tf.keep(v.clone()); // runs inside the solver's tidy: keep the swapped-out weights
       v.assign(b);
-      run.bad!.set(paramName(v), live);
+      run.bad!.set(n, live);
       b.dispose();
     }
   };
