@@ -54,58 +54,53 @@ test('timeScale s makes the model at time t equal the unscaled model at time s t
   b.dispose();
 });
 
-test("globalCond 'linear' adds W flatten(z_t) + b to the conditioning, exactly as a label embedding would", async () => {
-  await initBackend();
+/**
+ * A globalCond model against the plain label-form model whose label rows are shifted by each item's summary
+ * (`summaryOf` computes it by hand from the globalCond model's variables): the velocities must agree.
+ * Every other parameter starts the same because the read-out is created last.
+ */
+function labelShiftDifference(globalCond: 'linear' | 'mlp', extraParams: number, seed: number, times: [number, number], summaryOf: (z: tf.Tensor4D, v: (n: string) => tf.Variable) => tf.Tensor): number {
   const LABEL: FlowTransformerConfig = { ...SMALL, indicatorForm: 'label' };
   const a = new ParamStore(5);
-  const withSummary = flowTransformer({ ...LABEL, globalCond: 'linear' }, a, 'ga');
+  const withSummary = flowTransformer({ ...LABEL, globalCond }, a, 'ga');
   const b = new ParamStore(5);
-  const plain = flowTransformer(LABEL, b, 'gb'); // created last, so every other parameter starts the same
-  assert.equal(a.count() - b.count(), 4 * 4 * 4 * 16 + 16); // (L*L*C) x D weight + D bias
-  const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
-  const t = tf.tensor1d([0.1, 0.7]);
+  const plain = flowTransformer(LABEL, b, 'gb');
+  assert.equal(a.count() - b.count(), extraParams);
+  const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', seed) as tf.Tensor4D;
+  const t = tf.tensor1d(times);
   const ind = tf.tensor1d([0, 1], 'int32'); // one item per indicator row, so each row can carry its own summary
-  const W = a.vars.get('ga.global.weight')!;
-  const bias = a.vars.get('ga.global.bias')!;
-  bias.assign(tf.randomNormal([16], 0, 0.5, 'float32', 4));
-  // The plain model with its label rows shifted by each item's summary must give the same velocity.
-  const summary = tf.matMul(z.reshape([2, 64]), W).add(bias); // (2, 64) x (64, 16) -> (2, 16)
+  const summary = summaryOf(z, (n) => a.vars.get(`ga.${n}`)!);
   const table = b.vars.get('gb.indicator')!;
   table.assign(table.add(summary));
   const y1 = withSummary.apply(z, t, ind);
   const y2 = plain.apply(z, t, ind);
   const d = tf.abs(y1.sub(y2)).max().dataSync()[0];
-  assert.ok(d < 1e-5, `max difference ${d}`);
   tf.dispose([z, t, ind, summary, y1, y2]);
   a.dispose();
   b.dispose();
+  return d;
+}
+
+test("globalCond 'linear' adds W flatten(z_t) + b to the conditioning, exactly as a label embedding would", async () => {
+  await initBackend();
+  const d = labelShiftDifference('linear', 4 * 4 * 4 * 16 + 16, 2, [0.1, 0.7], (z, v) => { // (L*L*C) x D weight + D bias
+    v('global.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 4));
+    return tf.matMul(z.reshape([2, 64]), v('global.weight')).add(v('global.bias')); // (2, 64) x (64, 16) -> (2, 16)
+  });
+  assert.ok(d < 1e-5, `max difference ${d}`);
 });
 
 test("globalCond 'mlp' adds W2 SiLU(W1 flatten(z_t) + b1) + b2 to the conditioning", async () => {
   await initBackend();
-  const LABEL: FlowTransformerConfig = { ...SMALL, indicatorForm: 'label' };
-  const a = new ParamStore(5);
-  const withSummary = flowTransformer({ ...LABEL, globalCond: 'mlp' }, a, 'ma');
-  const b = new ParamStore(5);
-  const plain = flowTransformer(LABEL, b, 'mb');
-  assert.equal(a.count() - b.count(), 4 * 4 * 4 * 16 + 16 + 16 * 16 + 16);
-  const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 3) as tf.Tensor4D;
-  const t = tf.tensor1d([0.2, 0.9]);
-  const ind = tf.tensor1d([0, 1], 'int32');
-  const v = (n: string) => a.vars.get(`ma.${n}`)!;
-  v('global.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 4));
-  v('global_out.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 6));
-  const h = tf.matMul(z.reshape([2, 64]), v('global.weight')).add(v('global.bias')); // (2, 64) x (64, 16) -> (2, 16)
-  const summary = tf.matMul(h.mul(tf.sigmoid(h)), v('global_out.weight')).add(v('global_out.bias')); // SiLU, then (2, 16) x (16, 16)
-  const table = b.vars.get('mb.indicator')!;
-  table.assign(table.add(summary));
-  const y1 = withSummary.apply(z, t, ind);
-  const y2 = plain.apply(z, t, ind);
-  const d = tf.abs(y1.sub(y2)).max().dataSync()[0];
+  const d = labelShiftDifference('mlp', 4 * 4 * 4 * 16 + 16 + 16 * 16 + 16, 3, [0.2, 0.9], (z, v) => {
+    v('global.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 4));
+    v('global_out.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 6));
+    return tf.tidy(() => {
+      const h = tf.matMul(z.reshape([2, 64]), v('global.weight')).add(v('global.bias')); // (2, 64) x (64, 16) -> (2, 16)
+      return tf.matMul(h.mul(tf.sigmoid(h)), v('global_out.weight')).add(v('global_out.bias')); // SiLU, then (2, 16) x (16, 16)
+    });
+  });
   assert.ok(d < 1e-5, `max difference ${d}`);
-  tf.dispose([z, t, ind, h, summary, y1, y2]);
-  a.dispose();
-  b.dispose();
 });
 
 test('longSkips: zero-initialised, so the model starts as the plain DiT; weights on the skip change the output', async () => {
