@@ -47,8 +47,12 @@ export interface FlowTransformerConfig {
    * step, with position-specific weights. The model still sees nothing but (z_t, t, indicator). (Our own
    * choice; the nearest thing in the paper's DiMR backbone is its lowest-resolution branch.) 'mlp': the
    * same Linear, then SiLU and a second Linear (D -> D), so the summary can be a nonlinear function of z_t.
+   * 'film': the 'mlp' summary with its hidden layer scaled and shifted by t (and the indicator, in label form)
+   * before the SiLU: W2 SiLU((W1 flatten(z_t) + b1) (1 + a) + s) + b2, [a, s] = Linear(SiLU(time embedding)),
+   * zero-initialised so it starts as 'mlp'. Why: z0 reaches z_t scaled by (1 - t), so the text direction is ten
+   * times fainter at t = 0.9 than at t = 0; a read-out that does not know t must use one threshold for both.
    */
-  globalCond?: 'none' | 'linear' | 'mlp';
+  globalCond?: 'none' | 'linear' | 'mlp' | 'film';
   /**
    * U-ViT long skips (default false; the paper's DiMR backbone has them): block depth-1-i receives block i's
    * output for i < floor(depth / 2), as x + W skip with W zero-initialised, so training starts from the
@@ -132,9 +136,20 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   // Created last, so every other parameter is initialised as without it.
   const globalCond = config.globalCond ?? 'none';
   const summaryIn = globalCond !== 'none' ? linear(params, `${prefix}.global`, L * L * C, D, { init: { normal: 0.02 } }) : null;
-  const summaryOut = globalCond === 'mlp' ? linear(params, `${prefix}.global_out`, D, D, { init: { normal: 0.02 } }) : null;
-  // (B, L*L*C) x (L*L*C, D) -> (B, D) [-> SiLU -> (B, D) x (D, D) -> (B, D)]
-  const summary = summaryIn ? (flat: tf.Tensor) => (summaryOut ? summaryOut(silu(summaryIn(flat))) : summaryIn(flat)) : null;
+  const summaryOut = globalCond === 'mlp' || globalCond === 'film' ? linear(params, `${prefix}.global_out`, D, D, { init: { normal: 0.02 } }) : null;
+  const summaryFilm = globalCond === 'film' ? linear(params, `${prefix}.global_film`, D, 2 * D, { init: 'zeros' }) : null;
+  // (B, L*L*C) x (L*L*C, D) -> (B, D) [-> FiLM by SiLU(c) (B, D) -> SiLU -> (B, D) x (D, D) -> (B, D)]
+  const summary = summaryIn
+    ? (flat: tf.Tensor, siluTime: tf.Tensor) => {
+        if (!summaryOut) return summaryIn(flat);
+        let pre = summaryIn(flat);
+        if (summaryFilm) {
+          const [scale, shift] = tf.split(summaryFilm(siluTime), 2, -1); // 2 x (B, D)
+          pre = pre.mul(scale.add(1)).add(shift);
+        }
+        return summaryOut(silu(pre));
+      }
+    : null;
   const skipCount = config.longSkips ? Math.floor(depth / 2) : 0;
   // skipIn[k] joins block k's input to the output of block depth-1-k (k < skipCount).
   const skipIn = new Map<number, Linear>();
@@ -157,7 +172,7 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     x = x.add(pos) as tf.Tensor3D;
     let c = t2(silu(t1(timestepEmbedding(timeScale === 1 ? t : t.mul(timeScale), TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
     if (indicatorTable && indicator && !asToken) c = c.add(tf.gather(indicatorTable, indicator)) as tf.Tensor2D; // label embedding
-    if (summary) c = c.add(summary(z.reshape([B, L * L * C]))) as tf.Tensor2D; // (B, L*L*C) -> (B, D)
+    if (summary) c = c.add(summary(z.reshape([B, L * L * C]), silu(c))) as tf.Tensor2D; // (B, L*L*C) -> (B, D)
     const siluC = silu(c); // shared by every adaLN projection
     const skips: tf.Tensor3D[] = [];
     for (const [i, b] of blocks.entries()) {

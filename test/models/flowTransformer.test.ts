@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
 import { flowTransformer, FlowTransformerConfig, sincosPositions2d } from '../../lib/models/flowTransformer';
 import { ParamStore } from '../../lib/nn/params';
+import { timestepEmbedding } from '../../lib/nn/layers';
 
 const SMALL: FlowTransformerConfig = {
   latentChannels: 4, latentSize: 4, patchSize: 1, width: 16, depth: 1, heads: 2, mlpRatio: 2, indicator: true, contextDim: null, init: 'xavier',
@@ -59,7 +60,7 @@ test('timeScale s makes the model at time t equal the unscaled model at time s t
  * (`summaryOf` computes it by hand from the globalCond model's variables): the velocities must agree.
  * Every other parameter starts the same because the read-out is created last.
  */
-function labelShiftDifference(globalCond: 'linear' | 'mlp', extraParams: number, seed: number, times: [number, number], summaryOf: (z: tf.Tensor4D, v: (n: string) => tf.Variable) => tf.Tensor): number {
+function labelShiftDifference(globalCond: 'linear' | 'mlp' | 'film', extraParams: number, seed: number, times: [number, number], summaryOf: (z: tf.Tensor4D, v: (n: string) => tf.Variable, t: tf.Tensor1D, ind: tf.Tensor1D) => tf.Tensor): number {
   const LABEL: FlowTransformerConfig = { ...SMALL, indicatorForm: 'label' };
   const a = new ParamStore(5);
   const withSummary = flowTransformer({ ...LABEL, globalCond }, a, 'ga');
@@ -69,7 +70,7 @@ function labelShiftDifference(globalCond: 'linear' | 'mlp', extraParams: number,
   const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', seed) as tf.Tensor4D;
   const t = tf.tensor1d(times);
   const ind = tf.tensor1d([0, 1], 'int32'); // one item per indicator row, so each row can carry its own summary
-  const summary = summaryOf(z, (n) => a.vars.get(`ga.${n}`)!);
+  const summary = summaryOf(z, (n) => a.vars.get(`ga.${n}`)!, t, ind);
   const table = b.vars.get('gb.indicator')!;
   table.assign(table.add(summary));
   const y1 = withSummary.apply(z, t, ind);
@@ -100,6 +101,28 @@ test("globalCond 'mlp' adds W2 SiLU(W1 flatten(z_t) + b1) + b2 to the conditioni
       return tf.matMul(h.mul(tf.sigmoid(h)), v('global_out.weight')).add(v('global_out.bias')); // SiLU, then (2, 16) x (16, 16)
     });
   });
+  assert.ok(d < 1e-5, `max difference ${d}`);
+});
+
+test("globalCond 'film' scales and shifts the read-out's hidden layer by t: W2 SiLU(h (1 + a) + s) + b2, [a, s] = F SiLU(c) + f", async () => {
+  await initBackend();
+  const mlpPart = 4 * 4 * 4 * 16 + 16 + 16 * 16 + 16;
+  const d = labelShiftDifference('film', mlpPart + 16 * 32 + 32, 3, [0.2, 0.9], (z, v, t, ind) => {
+    v('global.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 4));
+    v('global_out.bias').assign(tf.randomNormal([16], 0, 0.5, 'float32', 6));
+    // zero-initialised; random values here, so a wrong wiring of either half shows
+    v('global_film.weight').assign(tf.randomNormal([16, 32], 0, 0.5, 'float32', 7));
+    v('global_film.bias').assign(tf.randomNormal([32], 0, 0.5, 'float32', 8));
+    return tf.tidy(() => {
+      const silu = (x: tf.Tensor) => x.mul(tf.sigmoid(x));
+      const lin = (x: tf.Tensor, n: string) => tf.matMul(x, v(`${n}.weight`)).add(v(`${n}.bias`));
+      // c = time MLP of the sinusoidal embedding + the indicator's label row: what the adaLN layers see
+      const c = lin(silu(lin(timestepEmbedding(t, 256), 'time1')), 'time2').add(tf.gather(v('indicator'), ind)); // (2, 16)
+      const fs = lin(silu(c), 'global_film'); // (2, 16) x (16, 32) -> (2, 32): [a, s]
+      const h = lin(z.reshape([2, 64]), 'global').mul(fs.slice([0, 0], [2, 16]).add(1)).add(fs.slice([0, 16], [2, 16]));
+      return lin(silu(h), 'global_out'); // SiLU, then (2, 16) x (16, 16)
+    });
+    });
   assert.ok(d < 1e-5, `max difference ${d}`);
 });
 
