@@ -121,8 +121,8 @@ test("globalCond 'film' scales and shifts the read-out's hidden layer by t: W2 S
       const fs = lin(silu(c), 'global_film'); // (2, 16) x (16, 32) -> (2, 32): [a, s]
       const h = lin(z.reshape([2, 64]), 'global').mul(fs.slice([0, 0], [2, 16]).add(1)).add(fs.slice([0, 16], [2, 16]));
       return lin(silu(h), 'global_out'); // SiLU, then (2, 16) x (16, 16)
-  });
     });
+  });
   assert.ok(d < 1e-5, `max difference ${d}`);
 });
 
