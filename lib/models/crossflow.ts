@@ -62,6 +62,7 @@ export function flowConfigOf(c: TrainConfig, latent: LatentShape, text: TextShap
     timeScale: c.model.timeScale,
     globalCond: c.model.globalCond,
     longSkips: c.model.longSkips,
+    selfCond: c.model.selfCond,
   };
 }
 

@@ -59,6 +59,14 @@ export interface FlowTransformerConfig {
    * plain DiT.
    */
   longSkips?: boolean;
+  /**
+   * Self-conditioning (default false; Chen et al. 2022, "Analog Bits", not in the CrossFlow paper): the model
+   * also reads its own previous estimate of the source, z0_hat = z_t - t v (zeros when it has none), as C more
+   * input channels per position and, with a globalCond read-out, as more read-out inputs. Why: z0 reaches z_t
+   * scaled by (1 - t), so late in the path the text is faint in z_t; z0_hat carries it at full scale. The
+   * estimate comes from the model itself, so the flow still sees nothing of the text but what z0 carried.
+   */
+  selfCond?: boolean;
 }
 
 /** DiT's fixed 2D sine-cosine position table: (G*G, D), D divisible by 4; row k is grid cell (k / G, k % G). */
@@ -84,8 +92,11 @@ export function sincosPositions2d(G: number, D: number): Float32Array {
 export interface FlowTransformer {
   config: FlowTransformerConfig;
   params: ParamStore;
-  /** Velocity v (B, L, L, C) at z_t (B, L, L, C), time t (B,), indicator (B,) int32 or null. */
-  apply(z: tf.Tensor4D, t: tf.Tensor1D, indicator: tf.Tensor1D | null, context?: { tokens: tf.Tensor3D; mask: tf.Tensor2D }): tf.Tensor4D;
+  /**
+   * Velocity v (B, L, L, C) at z_t (B, L, L, C), time t (B,), indicator (B,) int32 or null. With
+   * config.selfCond, `previous` is the model's last estimate of the source (B, L, L, C), or null for none.
+   */
+  apply(z: tf.Tensor4D, t: tf.Tensor1D, indicator: tf.Tensor1D | null, context?: { tokens: tf.Tensor3D; mask: tf.Tensor2D }, previous?: tf.Tensor4D | null): tf.Tensor4D;
 }
 
 const TIME_FREQ_DIM = 256;
@@ -104,10 +115,11 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   if (!Number.isInteger(P) || P < 1 || L % P !== 0) throw new Error(`patchSize ${P} must be a positive divisor of latentSize ${L}`);
   const G = L / P; // tokens per side
   const patchDim = P * P * C;
+  const inChannels = config.selfCond ? 2 : 1; // [z_t; z0_hat] per position with self-conditioning
   const zeroInit: Init = config.init === 'adaln-zero' ? 'zeros' : 'xavier';
   const asToken = config.indicator && (config.indicatorForm ?? 'token') === 'token';
   const tokens = G * G + (asToken ? 1 : 0);
-  const inp = linear(params, `${prefix}.input`, patchDim, D);
+  const inp = linear(params, `${prefix}.input`, inChannels * patchDim, D);
   let pos: tf.Tensor;
   if ((config.posEmbed ?? 'learned') === 'learned') pos = params.create(`${prefix}.pos`, [1, tokens, D], { normal: 0.02 });
   else {
@@ -135,10 +147,10 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   const out = linear(params, `${prefix}.output`, D, patchDim, { init: zeroInit });
   // Created last, so every other parameter is initialised as without it.
   const globalCond = config.globalCond ?? 'none';
-  const summaryIn = globalCond !== 'none' ? linear(params, `${prefix}.global`, L * L * C, D, { init: { normal: 0.02 } }) : null;
+  const summaryIn = globalCond !== 'none' ? linear(params, `${prefix}.global`, inChannels * L * L * C, D, { init: { normal: 0.02 } }) : null;
   const summaryOut = globalCond === 'mlp' || globalCond === 'film' ? linear(params, `${prefix}.global_out`, D, D, { init: { normal: 0.02 } }) : null;
   const summaryFilm = globalCond === 'film' ? linear(params, `${prefix}.global_film`, D, 2 * D, { init: 'zeros' }) : null;
-  // (B, L*L*C) x (L*L*C, D) -> (B, D) [-> FiLM by SiLU(c) (B, D) -> SiLU -> (B, D) x (D, D) -> (B, D)]
+  // (B, k L*L*C) x (k L*L*C, D) -> (B, D) [-> FiLM by SiLU(c) (B, D) -> SiLU -> (B, D) x (D, D) -> (B, D)]
   const summary = summaryIn
     ? (flat: tf.Tensor, siluTime: tf.Tensor) => {
         if (!summaryOut) return summaryIn(flat);
@@ -155,15 +167,18 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   const skipIn = new Map<number, Linear>();
   for (let i = 0; i < skipCount; i++) skipIn.set(depth - 1 - i, linear(params, `${prefix}.skip${i}`, D, D, { init: 'zeros' }));
   // (B, L, L, C) <-> (B, G*G, P*P*C); with P = 1 these are plain reshapes.
-  const patchify = (z: tf.Tensor4D, B: number) =>
-    P === 1 ? z.reshape([B, L * L, C]) : z.reshape([B, G, P, G, P, C]).transpose([0, 1, 3, 2, 4, 5]).reshape([B, G * G, patchDim]);
+  const K = inChannels * C;
+  const patchifyIn = (z: tf.Tensor4D, B: number) =>
+    P === 1 ? z.reshape([B, L * L, K]) : z.reshape([B, G, P, G, P, K]).transpose([0, 1, 3, 2, 4, 5]).reshape([B, G * G, P * P * K]);
   const unpatchify = (y: tf.Tensor, B: number) =>
     (P === 1 ? y.reshape([B, L, L, C]) : y.reshape([B, G, G, P, P, C]).transpose([0, 1, 3, 2, 4, 5]).reshape([B, L, L, C])) as tf.Tensor4D;
 
-  const apply: FlowTransformer['apply'] = (z, t, indicator, context) => {
+  const apply: FlowTransformer['apply'] = (z, t, indicator, context, previous) => {
     const B = z.shape[0];
     if (config.contextDim != null && !context) throw new Error('this flow transformer has cross-attention: pass context tokens');
-    let x = inp(patchify(z, B)) as tf.Tensor3D; // (B, G*G, P*P*C) x (P*P*C, D) -> (B, G*G, D)
+    if (previous && !config.selfCond) throw new Error('this flow transformer has no self-conditioning: pass no previous estimate');
+    const input = config.selfCond ? (tf.concat([z, previous ?? tf.zerosLike(z)], -1) as tf.Tensor4D) : z; // (B, L, L, kC)
+    let x = inp(patchifyIn(input, B)) as tf.Tensor3D; // (B, G*G, k P*P*C) x (k P*P*C, D) -> (B, G*G, D)
     if (indicatorTable && !indicator) throw new Error('this flow transformer has a CFG indicator: pass indicator (B,) of 0/1');
     if (indicatorTable && indicator && asToken) {
       const ind = tf.gather(indicatorTable, indicator).expandDims(1); // (B, 1, D)
@@ -172,7 +187,7 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     x = x.add(pos) as tf.Tensor3D;
     let c = t2(silu(t1(timestepEmbedding(timeScale === 1 ? t : t.mul(timeScale), TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
     if (indicatorTable && indicator && !asToken) c = c.add(tf.gather(indicatorTable, indicator)) as tf.Tensor2D; // label embedding
-    if (summary) c = c.add(summary(z.reshape([B, L * L * C]), silu(c))) as tf.Tensor2D; // (B, L*L*C) -> (B, D)
+    if (summary) c = c.add(summary(input.reshape([B, inChannels * L * L * C]), silu(c))) as tf.Tensor2D; // (B, k L*L*C) -> (B, D)
     const siluC = silu(c); // shared by every adaLN projection
     const skips: tf.Tensor3D[] = [];
     for (const [i, b] of blocks.entries()) {

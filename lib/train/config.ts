@@ -33,7 +33,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear' | 'mlp' | 'film'; longSkips: boolean };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear' | 'mlp' | 'film'; longSkips: boolean; selfCond: boolean };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
@@ -92,6 +92,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'model.timeScale': { kind: 'number', min: 0, exclusiveMin: true },
   'model.globalCond': { kind: 'enum', values: ['none', 'linear', 'mlp', 'film'] },
   'model.longSkips': { kind: 'bool' },
+  'model.selfCond': { kind: 'bool' },
   've.width': { kind: 'int', min: 8 },
   've.layers': { kind: 'int', min: 0 },
   've.heads': { kind: 'int', min: 1 },

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { shapesToTensor } from '../data/shapes/generate';
 import { completeConfig } from '../models/presets';
 import { CrossflowError, invalidValue } from '../errors';
+import { Branch, SourceEstimates } from '../flow/selfCond';
 import { eulerSolve, VelocityField } from '../flow/solver';
 import { GuidanceMode, guide, guideDoubled } from '../guidance/combine';
 import { buildModels, Models } from '../models/crossflow';
@@ -151,19 +152,36 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
       b.dispose();
     }
   };
+  const memory = new SourceEstimates(c.model.selfCond);
+  // One model call of the given branch, fed that branch's last source estimate when self-conditioning.
+  const single = (branch: Branch, z4: tf.Tensor4D, t: tf.Tensor1D, time: number) => {
+    const v = flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined, memory.of(branch));
+    memory.record(branch, z4, v, time);
+    return v;
+  };
   const field: VelocityField = (z, t, time) => {
     const z4 = z as tf.Tensor4D;
-    if (time < lo || time >= hi) return flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined); // unguided here
-    if (mode === 'indicator') return guideDoubled(flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), both), w);
-    if (mode === 'cfg') return guideDoubled(flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), null, ctxBoth!), w);
-    const vGood = flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined);
+    if (time < lo || time >= hi) return single('cond', z4, t, time); // unguided here
+    if (mode === 'indicator' || mode === 'cfg') {
+      const vBoth = mode === 'indicator'
+        ? flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), both, undefined, memory.pair('cond', 'uncond'))
+        : flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), null, ctxBoth!, memory.pair('cond', 'uncond'));
+      memory.recordPair('cond', 'uncond', z4, vBoth, time);
+      return guideDoubled(vBoth, w);
+    }
+    const vGood = single('cond', z4, t, time);
     if (mode !== 'autoguidance') return vGood;
     swapBad();
-    const vBad = flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined);
+    const vBad = single('bad', z4, t, time);
     swapBad();
     return guide(vGood, vBad, w);
   };
-  const z1 = eulerSolve(field, z0, { steps, t0: tStart });
+  let z1: tf.Tensor;
+  try {
+    z1 = eulerSolve(field, z0, { steps, t0: tStart });
+  } finally {
+    memory.dispose();
+  }
   const { ae, meta } = run.autoencoder;
   const pixels = tf.tidy(() => ae.decode(z1.div(meta.scale) as tf.Tensor4D).clipByValue(0, 1).mul(255).round());
   const data = pixels.dataSync();

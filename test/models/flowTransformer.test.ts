@@ -152,3 +152,27 @@ test('longSkips: zero-initialised, so the model starts as the plain DiT; weights
   a.dispose();
   b.dispose();
 });
+
+test('selfCond: no previous estimate is zeros; an estimate changes the output; a model without it refuses one', async () => {
+  await initBackend();
+  for (const globalCond of ['none', 'film'] as const) {
+    const a = new ParamStore(11);
+    const model = flowTransformer({ ...SMALL, selfCond: true, globalCond }, a, `sc${globalCond}`);
+    const z = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 12) as tf.Tensor4D;
+    const prev = tf.randomNormal([2, 4, 4, 4], 0, 1, 'float32', 13) as tf.Tensor4D;
+    const t = tf.tensor1d([0.3, 0.8]);
+    const ind = tf.tensor1d([1, 0], 'int32');
+    const none = model.apply(z, t, ind, undefined, null);
+    const zeros = model.apply(z, t, ind, undefined, tf.zerosLike(z));
+    const withPrev = model.apply(z, t, ind, undefined, prev);
+    assert.ok(tf.abs(none.sub(zeros)).max().dataSync()[0] < 1e-6, `${globalCond}: null is zeros`);
+    assert.ok(tf.abs(none.sub(withPrev)).max().dataSync()[0] > 1e-3, `${globalCond}: the estimate reaches the output`);
+    tf.dispose([z, prev, t, ind, none, zeros, withPrev]);
+    a.dispose();
+  }
+  const b = new ParamStore(11);
+  const plain = flowTransformer(SMALL, b, 'scplain');
+  const z = tf.zeros([1, 4, 4, 4]) as tf.Tensor4D;
+  assert.throws(() => plain.apply(z, tf.tensor1d([0.5]), tf.tensor1d([1], 'int32'), undefined, z), /no self-conditioning/);
+  b.dispose();
+});
