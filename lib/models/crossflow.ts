@@ -6,6 +6,7 @@ import { FlowTransformer, FlowTransformerConfig, flowTransformer } from './flowT
 import { EncLoss, encoderLoss } from './encoderLoss';
 import { TextVE, textVE } from './textVE';
 import { ParamStore } from '../nn/params';
+import { velocityFromData } from '../flow/parametrisation';
 import type { TrainConfig } from '../train/config';
 
 export interface TextShape {
@@ -68,7 +69,12 @@ export function flowConfigOf(c: TrainConfig, latent: LatentShape, text: TextShap
 
 export function buildModels(c: TrainConfig, latent: LatentShape, text: TextShape): Models {
   const params = new ParamStore(c.seed);
-  const flow = flowTransformer(flowConfigOf(c, latent, text), params, 'flow');
+  const network = flowTransformer(flowConfigOf(c, latent, text), params, 'flow');
+  // Every caller (training objective, samplers) sees a velocity, whatever the network predicts.
+  const flow: FlowTransformer =
+    c.model.predict === 'data'
+      ? { ...network, apply: (z, t, ind, ctx, prev) => tf.tidy(() => velocityFromData(network.apply(z, t, ind, ctx, prev), z, t, c.flow.sigmaMin)) as tf.Tensor4D }
+      : network;
   let ve: TextVE | null = null;
   let enc: EncLoss | null = null;
   if (c.family === 'crossflow') {

@@ -1,6 +1,7 @@
 // The training configuration: one plain object, filled from a named preset, then `--set key=value`
 // overrides, then validated. Every choice the paper's ablations compare is a field here.
 import { CrossflowError, invalidValue } from '../errors';
+import { PREDICTIONS, Prediction } from '../flow/parametrisation';
 import { TIME_SAMPLERS, TimeSampler } from '../flow/time';
 import { GUIDANCE_MODES, GuidanceMode } from '../guidance/combine';
 import { ENC_LOSSES, EncLossKind, IMAGE_ENCODERS, ImageEncoderKind } from '../models/encoderLoss';
@@ -33,7 +34,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear' | 'mlp' | 'film'; longSkips: boolean; selfCond: boolean };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear' | 'mlp' | 'film'; longSkips: boolean; selfCond: boolean; predict: Prediction };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
@@ -93,6 +94,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'model.globalCond': { kind: 'enum', values: ['none', 'linear', 'mlp', 'film'] },
   'model.longSkips': { kind: 'bool' },
   'model.selfCond': { kind: 'bool' },
+  'model.predict': { kind: 'enum', values: PREDICTIONS },
   've.width': { kind: 'int', min: 8 },
   've.layers': { kind: 'int', min: 0 },
   've.heads': { kind: 'int', min: 1 },

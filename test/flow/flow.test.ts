@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
 import { pathSample, targetVelocity, SIGMA_MIN } from '../../lib/flow/path';
 import { perSampleMse, flowMatchingLoss } from '../../lib/flow/loss';
+import { velocityFromData } from '../../lib/flow/parametrisation';
 import { SourceEstimates } from '../../lib/flow/selfCond';
 import { eulerSolve } from '../../lib/flow/solver';
 import { timesFrom, sigmoid } from '../../lib/flow/time';
@@ -107,4 +108,26 @@ test('self-conditioning estimates: z_t - t v of the exact path velocity is z0, f
   memory.dispose();
   assert.equal(tf.memory().numTensors, before - 1, 'dispose frees the kept estimate');
   assert.equal(new SourceEstimates(false).pair('cond', 'uncond'), null);
+});
+
+test('data prediction: the exact image latent gives the path velocity for t below the clip; above it the gap is held at 0.05', async () => {
+  await initBackend();
+  const z0 = tf.randomNormal([2, 3, 3, 2], 0, 1, 'float32', 21);
+  const z1 = tf.randomNormal([2, 3, 3, 2], 0, 1, 'float32', 22);
+  for (const sigmaMin of [SIGMA_MIN, 0.1]) {
+    const d = tf.tidy(() => {
+      const t = tf.tensor1d([0, 0.9]);
+      const zt = pathSample(z0, z1, t, sigmaMin);
+      return tf.abs(velocityFromData(z1, zt, t, sigmaMin).sub(targetVelocity(z0, z1, sigmaMin))).max().dataSync()[0];
+    });
+    assert.ok(d < 1e-4, `sigma_min ${sigmaMin}: ${d}`);
+  }
+  // t = 0.99 (s = 0): 1 - t = 0.01 is clipped to 0.05, so v = (z1 - z_t) / 0.05 = 0.01 (z1 - z0) / 0.05 = 0.2 (z1 - z0).
+  const d = tf.tidy(() => {
+    const t = tf.tensor1d([0.99, 0.99]);
+    const zt = pathSample(z0, z1, t, 0);
+    return tf.abs(velocityFromData(z1, zt, t, 0).sub(z1.sub(z0).mul(0.2))).max().dataSync()[0];
+  });
+  assert.ok(d < 1e-4, `clipped: ${d}`);
+  tf.dispose([z0, z1]);
 });

@@ -186,7 +186,7 @@ test('tensor count is stable across steps for every family and strategy', async 
     ['T-T contrast, autoguidance', tinyConfig(['enc.kind=tt-contrast', 'guidance.mode=autoguidance'])],
     ['label indicator, plain encoder', tinyConfig(['model.indicatorForm=label', 've.variant=plain', 'enc.kind=none'])],
     ['baseline', base],
-    ['self-conditioning, film read-out', tinyConfig(['model.selfCond=true', 'model.globalCond=film'])],
+    ['self-conditioning, film read-out, data prediction', tinyConfig(['model.selfCond=true', 'model.globalCond=film', 'model.predict=data'])],
     ['baseline, self-conditioning', applyOverrides(base, ['model.selfCond=true'])],
   ];
   for (const [name, cfg] of variants) {
