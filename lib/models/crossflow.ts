@@ -62,6 +62,7 @@ export function flowConfigOf(c: TrainConfig, latent: LatentShape, text: TextShap
     posEmbed: c.model.posEmbed,
     timeScale: c.model.timeScale,
     globalCond: c.model.globalCond,
+    globalHidden: c.model.globalHidden || undefined, // 0: the model width
     longSkips: c.model.longSkips,
     selfCond: c.model.selfCond,
   };

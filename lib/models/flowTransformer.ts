@@ -53,6 +53,8 @@ export interface FlowTransformerConfig {
    * times fainter at t = 0.9 than at t = 0; a read-out that does not know t must use one threshold for both.
    */
   globalCond?: 'none' | 'linear' | 'mlp' | 'film';
+  /** Width of the 'mlp' / 'film' read-out's hidden layer (default: width D). */
+  globalHidden?: number;
   /**
    * U-ViT long skips (default false; the paper's DiMR backbone has them): block depth-1-i receives block i's
    * output for i < floor(depth / 2), as x + W skip with W zero-initialised, so training starts from the
@@ -147,16 +149,19 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   const out = linear(params, `${prefix}.output`, D, patchDim, { init: zeroInit });
   // Created last, so every other parameter is initialised as without it.
   const globalCond = config.globalCond ?? 'none';
-  const summaryIn = globalCond !== 'none' ? linear(params, `${prefix}.global`, inChannels * L * L * C, D, { init: { normal: 0.02 } }) : null;
-  const summaryOut = globalCond === 'mlp' || globalCond === 'film' ? linear(params, `${prefix}.global_out`, D, D, { init: { normal: 0.02 } }) : null;
-  const summaryFilm = globalCond === 'film' ? linear(params, `${prefix}.global_film`, D, 2 * D, { init: 'zeros' }) : null;
-  // (B, k L*L*C) x (k L*L*C, D) -> (B, D) [-> FiLM by SiLU(c) (B, D) -> SiLU -> (B, D) x (D, D) -> (B, D)]
+  const hidden = globalCond === 'mlp' || globalCond === 'film';
+  const H = hidden ? config.globalHidden ?? D : D; // the read-out's hidden width
+  if (!Number.isInteger(H) || H < 1) throw new Error(`globalHidden must be a positive integer, got ${H}`);
+  const summaryIn = globalCond !== 'none' ? linear(params, `${prefix}.global`, inChannels * L * L * C, H, { init: { normal: 0.02 } }) : null;
+  const summaryOut = hidden ? linear(params, `${prefix}.global_out`, H, D, { init: { normal: 0.02 } }) : null;
+  const summaryFilm = globalCond === 'film' ? linear(params, `${prefix}.global_film`, D, 2 * H, { init: 'zeros' }) : null;
+  // (B, k L*L*C) x (k L*L*C, H) -> (B, H) [-> FiLM by SiLU(c) (B, D) -> SiLU -> (B, H) x (H, D) -> (B, D)]
   const summary = summaryIn
     ? (flat: tf.Tensor, siluTime: tf.Tensor) => {
         if (!summaryOut) return summaryIn(flat);
         let pre = summaryIn(flat);
         if (summaryFilm) {
-          const [scale, shift] = tf.split(summaryFilm(siluTime), 2, -1); // 2 x (B, D)
+          const [scale, shift] = tf.split(summaryFilm(siluTime), 2, -1); // 2 x (B, H)
           pre = pre.mul(scale.add(1)).add(shift);
         }
         return summaryOut(silu(pre));

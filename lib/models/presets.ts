@@ -24,7 +24,7 @@ export function baseConfig(): TrainConfig {
     optim: { lr: 2e-3, warmupSteps: 100, schedule: 'cosine', minLrFraction: 0.1, beta1: 0.9, beta2: 0.9, weightDecay: 0.03, eps: 1e-8 },
     emaDecay: 0.995,
     flow: { time: 'logit-normal', timeMean: 0, timeStd: 1, sigmaMin: 1e-5 },
-    model: { patchSize: 2, width: 128, depth: 4, heads: 4, mlpRatio: 4, init: 'adaln-zero', indicatorForm: 'token', posEmbed: 'sincos', timeScale: 1, globalCond: 'none', longSkips: false, selfCond: false, predict: 'velocity' },
+    model: { patchSize: 2, width: 128, depth: 4, heads: 4, mlpRatio: 4, init: 'adaln-zero', indicatorForm: 'token', posEmbed: 'sincos', timeScale: 1, globalCond: 'none', globalHidden: 0, longSkips: false, selfCond: false, predict: 'velocity' },
     ve: { width: 64, layers: 2, heads: 4, ffn: 256, dropout: 0.1, reductions: 2, variant: 've', noiseStd: 0.1 },
     // Official code form is the default (the paper's 1e-4 standard KL is kl.form=paper kl.weight=1e-4).
     kl: { form: 'code', weight: 1e-2 },
@@ -127,7 +127,7 @@ export function presetFamily(name: string): 'crossflow' | 'baseline' {
  */
 const BEFORE_FIELD_EXISTED = {
   optim: { schedule: 'constant', minLrFraction: 0.1 },
-  model: { posEmbed: 'learned', timeScale: 1, globalCond: 'none', longSkips: false, selfCond: false, predict: 'velocity' },
+  model: { posEmbed: 'learned', timeScale: 1, globalCond: 'none', globalHidden: 0, longSkips: false, selfCond: false, predict: 'velocity' },
   data: { mix: { ...KIND_WEIGHTS } },
   enc: { logitScale: CONTRASTIVE_LOGIT_SCALE_INIT, imageEncoder: 'mlp', convChannels: 64 },
 };

@@ -34,7 +34,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear' | 'mlp' | 'film'; longSkips: boolean; selfCond: boolean; predict: Prediction };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear' | 'mlp' | 'film'; globalHidden: number; longSkips: boolean; selfCond: boolean; predict: Prediction };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
@@ -93,6 +93,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'model.timeScale': { kind: 'number', min: 0, exclusiveMin: true },
   'model.globalCond': { kind: 'enum', values: ['none', 'linear', 'mlp', 'film'] },
   'model.longSkips': { kind: 'bool' },
+  'model.globalHidden': { kind: 'int', min: 0 },
   'model.selfCond': { kind: 'bool' },
   'model.predict': { kind: 'enum', values: PREDICTIONS },
   've.width': { kind: 'int', min: 8 },

@@ -60,10 +60,10 @@ test('timeScale s makes the model at time t equal the unscaled model at time s t
  * (`summaryOf` computes it by hand from the globalCond model's variables): the velocities must agree.
  * Every other parameter starts the same because the read-out is created last.
  */
-function labelShiftDifference(globalCond: 'linear' | 'mlp' | 'film', extraParams: number, seed: number, times: [number, number], summaryOf: (z: tf.Tensor4D, v: (n: string) => tf.Variable, t: tf.Tensor1D, ind: tf.Tensor1D) => tf.Tensor): number {
+function labelShiftDifference(globalCond: 'linear' | 'mlp' | 'film', extraParams: number, seed: number, times: [number, number], summaryOf: (z: tf.Tensor4D, v: (n: string) => tf.Variable, t: tf.Tensor1D, ind: tf.Tensor1D) => tf.Tensor, globalHidden?: number): number {
   const LABEL: FlowTransformerConfig = { ...SMALL, indicatorForm: 'label' };
   const a = new ParamStore(5);
-  const withSummary = flowTransformer({ ...LABEL, globalCond }, a, 'ga');
+  const withSummary = flowTransformer({ ...LABEL, globalCond, globalHidden }, a, 'ga');
   const b = new ParamStore(5);
   const plain = flowTransformer(LABEL, b, 'gb');
   assert.equal(a.count() - b.count(), extraParams);
@@ -123,6 +123,19 @@ test("globalCond 'film' scales and shifts the read-out's hidden layer by t: W2 S
       return lin(silu(h), 'global_out'); // SiLU, then (2, 16) x (16, 16)
     });
   });
+  assert.ok(d < 1e-5, `max difference ${d}`);
+});
+
+test("globalHidden sets the width of the 'mlp' read-out's hidden layer: W2 (H -> D) SiLU(W1 (L*L*C -> H) flatten(z_t) + b1) + b2", async () => {
+  await initBackend();
+  const H = 40;
+  const d = labelShiftDifference('mlp', 4 * 4 * 4 * H + H + H * 16 + 16, 3, [0.2, 0.9], (z, v) => {
+    v('global.bias').assign(tf.randomNormal([H], 0, 0.5, 'float32', 4));
+    return tf.tidy(() => {
+      const h = tf.matMul(z.reshape([2, 64]), v('global.weight')).add(v('global.bias')); // (2, 64) x (64, 40) -> (2, 40)
+      return tf.matMul(h.mul(tf.sigmoid(h)), v('global_out.weight')).add(v('global_out.bias')); // SiLU, then (2, 40) x (40, 16)
+    });
+  }, H);
   assert.ok(d < 1e-5, `max difference ${d}`);
 });
 
