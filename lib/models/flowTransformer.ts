@@ -157,11 +157,11 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
   const summaryFilm = globalCond === 'film' ? linear(params, `${prefix}.global_film`, D, 2 * H, { init: 'zeros' }) : null;
   // (B, k L*L*C) x (k L*L*C, H) -> (B, H) [-> FiLM by SiLU(c) (B, D) -> SiLU -> (B, H) x (H, D) -> (B, D)]
   const summary = summaryIn
-    ? (flat: tf.Tensor, siluTime: tf.Tensor) => {
+    ? (flat: tf.Tensor, cond: tf.Tensor) => {
         if (!summaryOut) return summaryIn(flat);
         let pre = summaryIn(flat);
         if (summaryFilm) {
-          const [scale, shift] = tf.split(summaryFilm(siluTime), 2, -1); // 2 x (B, H)
+          const [scale, shift] = tf.split(summaryFilm(silu(cond)), 2, -1); // 2 x (B, H)
           pre = pre.mul(scale.add(1)).add(shift);
         }
         return summaryOut(silu(pre));
@@ -192,7 +192,7 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     x = x.add(pos) as tf.Tensor3D;
     let c = t2(silu(t1(timestepEmbedding(timeScale === 1 ? t : t.mul(timeScale), TIME_FREQ_DIM)))); // (B, 256) -> (B, D) -> (B, D)
     if (indicatorTable && indicator && !asToken) c = c.add(tf.gather(indicatorTable, indicator)) as tf.Tensor2D; // label embedding
-    if (summary) c = c.add(summary(input.reshape([B, inChannels * L * L * C]), silu(c))) as tf.Tensor2D; // (B, k L*L*C) -> (B, D)
+    if (summary) c = c.add(summary(input.reshape([B, inChannels * L * L * C]), c)) as tf.Tensor2D; // (B, k L*L*C) -> (B, D)
     const siluC = silu(c); // shared by every adaLN projection
     const skips: tf.Tensor3D[] = [];
     for (const [i, b] of blocks.entries()) {
