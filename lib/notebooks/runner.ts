@@ -176,6 +176,9 @@ function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: st
   });
 }
 
+/** How long nbconvert waits for the kernel to start (nbclient's default is 60 s). */
+const KERNEL_STARTUP_TIMEOUT_S = 300;
+
 /** Why nbconvert itself failed, and in which cell when it says (timeouts, dead kernel). */
 function nbconvertFailure(stderr: string, nb: Notebook): { failing: FailingCell | null; error: string } {
   const lines = stderr.split('\n');
@@ -224,6 +227,9 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
       '--allow-errors',
       '--ExecutePreprocessor.kernel_name=tslab',
       `--ExecutePreprocessor.timeout=${timeout}`,
+      // nbclient waits 60 s for a new kernel's first reply by default; a tslab kernel on a busy or cold machine
+      // (fresh clone, first start) has missed that in CI, failing a notebook before its first cell ran.
+      `--ExecutePreprocessor.startup_timeout=${KERNEL_STARTUP_TIMEOUT_S}`,
       '--output-dir', outDir,
       '--output', `${name}.ipynb`,
     ],
