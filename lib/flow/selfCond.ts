@@ -2,6 +2,12 @@
 // estimate of the source, z0_hat = z_t - t v, from the previous Euler step. For the path
 // z_t = (1 - (1 - sigma_min) t) z0 + t z1 with v = z1 - (1 - sigma_min) z0, z_t - t v = z0 exactly.
 import * as tf from '@tensorflow/tfjs';
+import { expandTime } from './path';
+
+/** The source estimate z0_hat = z_t - t v, for t (B,) or one time for the whole batch. */
+export function sourceEstimate(zt: tf.Tensor, v: tf.Tensor, t: tf.Tensor1D | number): tf.Tensor4D {
+  return tf.tidy(() => zt.sub(v.mul(typeof t === 'number' ? t : expandTime(t, zt))) as tf.Tensor4D);
+}
 
 /** A guided sampler's branches: the conditional model, the unconditional one (indicator 0 or null caption), autoguidance's bad model. */
 export type Branch = 'cond' | 'uncond' | 'bad';
@@ -29,7 +35,7 @@ export class SourceEstimates {
   /** Keeps z - time v as the branch's estimate (z and v of one branch, (B, L, L, C)). */
   record(branch: Branch, z: tf.Tensor, v: tf.Tensor, time: number): void {
     if (!this.enabled) return;
-    const estimate = tf.keep(tf.tidy(() => z.sub(v.mul(time)) as tf.Tensor4D));
+    const estimate = tf.keep(sourceEstimate(z, v, time));
     this.last.get(branch)?.dispose();
     this.last.set(branch, estimate);
   }

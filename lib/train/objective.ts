@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '../data/rng';
 import { pathSample, targetVelocity } from '../flow/path';
+import { sourceEstimate } from '../flow/selfCond';
 import { flowMatchingLoss } from '../flow/loss';
 import { timesFrom } from '../flow/time';
 import { indicatorBatch } from '../guidance/indicator';
@@ -53,7 +54,7 @@ export function drawStep(c: TrainConfig, data: TextImageData, step: number): Ste
  */
 function selfCondInput(models: Models, draw: StepDraw, apply: (previous: tf.Tensor4D | null) => tf.Tensor4D, zt: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor4D | null {
   if (!models.config.model.selfCond || draw.selfCondUniform >= 0.5) return null;
-  const estimate = tf.tidy(() => zt.sub(apply(null).mul(t.reshape([-1, 1, 1, 1]))));
+  const estimate = tf.tidy(() => sourceEstimate(zt, apply(null), t));
   const detached = tf.tensor4d(estimate.dataSync(), zt.shape);
   estimate.dispose();
   return detached;
