@@ -163,9 +163,8 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
     const z4 = z as tf.Tensor4D;
     if (time < lo || time >= hi) return single('cond', z4, t, time); // unguided here
     if (mode === 'indicator' || mode === 'cfg') {
-      const vBoth = mode === 'indicator'
-        ? flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), both, undefined, memory.pair('cond', 'uncond'))
-        : flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), null, ctxBoth!, memory.pair('cond', 'uncond'));
+      // One doubled batch [cond; uncond]: indicator 1/0 (CrossFlow) or caption/null caption (baseline).
+      const vBoth = flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), mode === 'indicator' ? both : null, ctxBoth ?? undefined, memory.pair('cond', 'uncond'));
       memory.recordPair('cond', 'uncond', z4, vBoth, time);
       return guideDoubled(vBoth, w);
     }
