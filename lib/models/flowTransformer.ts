@@ -8,6 +8,10 @@ import { CrossAttention, SelfAttention, crossAttention, selfAttention } from '..
 import { Linear, gelu, layerNorm, linear, modulate, silu, timestepEmbedding } from '../nn/layers';
 import { Init, ParamStore } from '../nn/params';
 
+/** The global read-outs of z_t (see FlowTransformerConfig.globalCond). */
+export const GLOBAL_CONDS = ['none', 'linear', 'mlp', 'film'] as const;
+export type GlobalCond = (typeof GLOBAL_CONDS)[number];
+
 export interface FlowTransformerConfig {
   latentChannels: number; // C
   latentSize: number; // L
@@ -52,7 +56,7 @@ export interface FlowTransformerConfig {
    * zero-initialised so it starts as 'mlp'. Why: z0 reaches z_t scaled by (1 - t), so the text direction is ten
    * times fainter at t = 0.9 than at t = 0; a read-out that does not know t must use one threshold for both.
    */
-  globalCond?: 'none' | 'linear' | 'mlp' | 'film';
+  globalCond?: GlobalCond;
   /** Width of the 'mlp' / 'film' read-out's hidden layer (default: width D). */
   globalHidden?: number;
   /**

@@ -2,6 +2,7 @@
 // overrides, then validated. Every choice the paper's ablations compare is a field here.
 import { CrossflowError, invalidValue } from '../errors';
 import { PREDICTIONS, Prediction } from '../flow/parametrisation';
+import { GLOBAL_CONDS, GlobalCond } from '../models/flowTransformer';
 import { TIME_SAMPLERS, TimeSampler } from '../flow/time';
 import { GUIDANCE_MODES, GuidanceMode } from '../guidance/combine';
 import { ENC_LOSSES, EncLossKind, IMAGE_ENCODERS, ImageEncoderKind } from '../models/encoderLoss';
@@ -34,7 +35,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: 'none' | 'linear' | 'mlp' | 'film'; globalHidden: number; longSkips: boolean; selfCond: boolean; predict: Prediction };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: GlobalCond; globalHidden: number; longSkips: boolean; selfCond: boolean; predict: Prediction };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
@@ -91,7 +92,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'model.indicatorForm': { kind: 'enum', values: INDICATOR_FORMS },
   'model.posEmbed': { kind: 'enum', values: ['learned', 'sincos'] },
   'model.timeScale': { kind: 'number', min: 0, exclusiveMin: true },
-  'model.globalCond': { kind: 'enum', values: ['none', 'linear', 'mlp', 'film'] },
+  'model.globalCond': { kind: 'enum', values: GLOBAL_CONDS },
   'model.longSkips': { kind: 'bool' },
   'model.globalHidden': { kind: 'int', min: 0 },
   'model.selfCond': { kind: 'bool' },
