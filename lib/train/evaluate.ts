@@ -18,7 +18,12 @@ export interface SingleObjectResult {
   /** Fraction with exactly one object read. */
   oneObject: number;
   perPrompt: Array<{ prompt: string; accuracy: number }>;
+  /** What the judge read for each prompted shape: counts of its top object's shape ('none': no object read). */
+  shapeConfusion: ShapeConfusion;
 }
+
+/** prompted shape -> read shape (or 'none') -> number of samples. */
+export type ShapeConfusion = Record<string, Record<string, number>>;
 
 /** One report row: seen or held-out pairs, snake_case as the JSON reports print it. */
 export interface SingleObjectRow {
@@ -29,6 +34,7 @@ export interface SingleObjectRow {
   shape: number;
   one_object: number;
   per_prompt: Array<{ prompt: string; accuracy: number }>;
+  shape_confusion: ShapeConfusion;
 }
 
 /**
@@ -41,7 +47,7 @@ export type CheckOptions = Omit<SampleOptions, 'start'> & { startT?: number };
 /** singleObjectAccuracy over the seen or held-out pairs, as a report row. */
 export async function singleObjectRow(run: LoadedRun, which: 'seen' | 'heldout', samplesPerPrompt: number, opts: CheckOptions = {}): Promise<SingleObjectRow> {
   const r = await singleObjectAccuracy(run, singleObjectPrompts(which), samplesPerPrompt, opts);
-  return { prompts: which, n: r.prompts * samplesPerPrompt, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject, per_prompt: r.perPrompt };
+  return { prompts: which, n: r.prompts * samplesPerPrompt, accuracy: r.accuracy, color: r.color, shape: r.shape, one_object: r.oneObject, per_prompt: r.perPrompt, shape_confusion: r.shapeConfusion };
 }
 
 export function singleObjectPrompts(which: 'seen' | 'heldout'): string[] {
@@ -57,6 +63,7 @@ export async function singleObjectAccuracy(run: LoadedRun, prompts: string[], sa
   const { objects } = await judgeShapes(model, g.images);
   let right = 0, color = 0, shape = 0, one = 0;
   const per = new Map<string, number>();
+  const readShapes: Array<{ want: string; read: string | null }> = [];
   all.forEach((p, i) => {
     const words = p.split(' ');
     const want = { color: words.find((w) => (COLORS as readonly string[]).includes(w)), shape: words.find((w) => (SHAPES as readonly string[]).includes(w)) };
@@ -66,13 +73,45 @@ export async function singleObjectAccuracy(run: LoadedRun, prompts: string[], sa
     color += +(!!read && read.color === want.color);
     shape += +(!!read && read.shape === want.shape);
     one += +(objects[i].length === 1);
+    if (want.shape) readShapes.push({ want: want.shape, read: read ? read.shape : null });
     per.set(p, (per.get(p) ?? 0) + +ok);
   });
   const n = all.length;
   return {
     prompts: prompts.length, samplesPerPrompt, accuracy: right / n, color: color / n, shape: shape / n, oneObject: one / n,
     perPrompt: [...per].map(([prompt, k]) => ({ prompt, accuracy: k / samplesPerPrompt })),
+    shapeConfusion: shapeConfusion(readShapes),
   };
+}
+
+/**
+ * Counts of what was read for each prompted shape, in SHAPES order, with 'none' for a sample in which no
+ * object was read. Only prompted shapes appear as rows; every row lists every shape and 'none' (zeros too),
+ * so rows from different runs line up.
+ */
+export function shapeConfusion(reads: ReadonlyArray<{ want: string; read: string | null }>): ShapeConfusion {
+  const cols = [...SHAPES, 'none'];
+  const out: ShapeConfusion = {};
+  for (const sh of SHAPES) if (reads.some((r) => r.want === sh)) out[sh] = Object.fromEntries(cols.map((c) => [c, 0]));
+  for (const { want, read } of reads) {
+    const row = out[want];
+    if (!row) throw new Error(`shapeConfusion: prompted shape ${JSON.stringify(want)} is not one of ${SHAPES.join(', ')}`);
+    const col = read ?? 'none';
+    if (!(col in row)) throw new Error(`shapeConfusion: read shape ${JSON.stringify(read)} is not one of ${SHAPES.join(', ')}`);
+    row[col] += 1;
+  }
+  return out;
+}
+
+/** Adds confusion tables cell by cell (seen and held-out rows of one guidance weight, say). */
+export function addConfusions(tables: ReadonlyArray<ShapeConfusion>): ShapeConfusion {
+  const out: ShapeConfusion = {};
+  for (const t of tables)
+    for (const [want, row] of Object.entries(t)) {
+      const o = (out[want] ??= {});
+      for (const [read, k] of Object.entries(row)) o[read] = (o[read] ?? 0) + k;
+    }
+  return Object.fromEntries(SHAPES.filter((sh) => sh in out).map((sh) => [sh, out[sh]]));
 }
 
 /**

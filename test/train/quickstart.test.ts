@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { quickstartConfig, writeQuickstartResult, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
+import { quickstartConfig, writeQuickstartResult, QuickstartRow, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
 import type { TrainResult } from '../../lib/train/trainer';
-import { accuracyByShape, attributeDistances } from '../../lib/train/evaluate';
+import { accuracyByShape, addConfusions, attributeDistances, shapeConfusion } from '../../lib/train/evaluate';
 
 test('the quickstart result file carries the command, seed count and full config beside the numbers', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-'));
@@ -14,9 +14,9 @@ test('the quickstart result file carries the command, seed count and full config
     out: '/x', steps: 4000, resumedFrom: 0, seconds: 730.5, counts: { flow: 1, ve: 2, aux: 3, model: 3 }, lastLoss: 1.5, stoppedEarly: false,
     autoencoder: { psnr: 29.5, seconds: 51, file: '/ae' },
   } as unknown as TrainResult;
-  const rows = [
-    { prompts: 'seen' as const, n: 160, accuracy: 0.4, color: 0.9, shape: 0.4, one_object: 0.7 },
-    { prompts: 'heldout' as const, n: 32, accuracy: 0.25, color: 0.8, shape: 0.3, one_object: 0.6 },
+  const rows: QuickstartRow[] = [
+    { prompts: 'seen', n: 160, accuracy: 0.4, color: 0.9, shape: 0.4, one_object: 0.7, shape_confusion: { diamond: { circle: 30, square: 0, triangle: 0, diamond: 10, none: 0 } } },
+    { prompts: 'heldout', n: 32, accuracy: 0.25, color: 0.8, shape: 0.3, one_object: 0.6, shape_confusion: { circle: { circle: 8, square: 0, triangle: 0, diamond: 0, none: 0 } } },
   ];
   const file = writeQuickstartResult('small', { backend: 'native', config, result, rows, perPrompt: 8 }, dir);
   assert.equal(file, path.join(dir, 'single_object-small.json'));
@@ -55,4 +55,24 @@ test('attributeDistances: mean L2 between VE means of captions differing only in
   assert.equal(d.shape['square-diamond'], 5);
   assert.deepEqual(Object.keys(d.shape).sort(), ['circle-diamond', 'circle-square', 'square-diamond']);
   assert.equal(d.color, (1 + 0) / 2); // circles 1 apart, squares 0 apart; cross pairs are not counted
+});
+
+test('shapeConfusion counts what was read per prompted shape; addConfusions adds tables cell by cell', () => {
+  const t = shapeConfusion([
+    { want: 'diamond', read: 'circle' },
+    { want: 'diamond', read: 'diamond' },
+    { want: 'diamond', read: 'circle' },
+    { want: 'diamond', read: null },
+    { want: 'circle', read: 'circle' },
+  ]);
+  assert.deepEqual(Object.keys(t), ['circle', 'diamond']); // SHAPES order, prompted shapes only
+  assert.deepEqual(t.diamond, { circle: 2, square: 0, triangle: 0, diamond: 1, none: 1 });
+  assert.deepEqual(t.circle, { circle: 1, square: 0, triangle: 0, diamond: 0, none: 0 });
+  const u = shapeConfusion([{ want: 'square', read: 'diamond' }, { want: 'diamond', read: 'diamond' }]);
+  const sum = addConfusions([t, u]);
+  assert.deepEqual(Object.keys(sum), ['circle', 'square', 'diamond']);
+  assert.deepEqual(sum.diamond, { circle: 2, square: 0, triangle: 0, diamond: 2, none: 1 });
+  assert.deepEqual(sum.square, { circle: 0, square: 0, triangle: 0, diamond: 1, none: 0 });
+  assert.throws(() => shapeConfusion([{ want: 'star', read: 'circle' }]), /prompted shape "star"/);
+  assert.throws(() => shapeConfusion([{ want: 'circle', read: 'star' }]), /read shape "star"/);
 });

@@ -8,7 +8,7 @@ import { CrossflowError, invalidValue } from '../../errors';
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
 import { generate, loadRun } from '../../train/generate';
-import { accuracyByShape, singleObjectRow, SingleObjectRow, veAttributeDistances } from '../../train/evaluate';
+import { accuracyByShape, addConfusions, ShapeConfusion, singleObjectRow, SingleObjectRow, veAttributeDistances } from '../../train/evaluate';
 import { info, printReport } from '../report';
 
 export function register(program: Command): void {
@@ -84,6 +84,8 @@ export function register(program: Command): void {
       const rows: Array<{ cfg: number } & SingleObjectRow> = [];
       // Per prompted shape, seen and held-out pairs together (CrossFlow's weak spot is squares and diamonds).
       const byShape: Array<{ cfg: number } & Record<string, number>> = [];
+      // What the judge read instead, per prompted shape (seen and held-out together).
+      const confusion: Array<{ cfg: number; read: ShapeConfusion }> = [];
       for (const cfg of weights) {
         for (const which of ['seen', 'heldout'] as const) {
           const r = await singleObjectRow(run, which, per, { cfg, steps, seed, guidanceInterval, startT });
@@ -93,10 +95,13 @@ export function register(program: Command): void {
         const shapes = accuracyByShape(rows.filter((r) => r.cfg === cfg).flatMap((r) => r.per_prompt));
         byShape.push({ cfg, ...shapes });
         info(`w=${cfg} by shape: ${Object.entries(shapes).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
+        const read = addConfusions(rows.filter((r) => r.cfg === cfg).map((r) => r.shape_confusion));
+        confusion.push({ cfg, read });
+        for (const [want, row] of Object.entries(read)) info(`w=${cfg} ${want} prompts read as: ${Object.entries(row).filter(([, k]) => k > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       }
       const separation = veAttributeDistances(run);
       if (separation) info(`Text VE means, L2 apart: colours ${separation.color.toFixed(1)}; shapes ${Object.entries(separation.shape).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
-      const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, guidance_interval: guidanceInterval ?? [0, 1], start_t: startT, rows, by_shape: byShape, ve_distances: separation };
+      const report = { run: path.resolve(o.run), step: run.step, preset: run.config.preset, seed, guidance_interval: guidanceInterval ?? [0, 1], start_t: startT, rows, by_shape: byShape, shape_confusion: confusion, ve_distances: separation };
       run.dispose();
       printReport(!!o.json, report, () => rows.map((r) => `w=${r.cfg} ${r.prompts}: ${(100 * r.accuracy).toFixed(1)}% right (n=${r.n})`).join('\n'));
     });
