@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CrossflowError } from '../errors';
 import { repoPath } from '../paths';
-import type { Profile } from './profile';
+import { CONFIG_SETS_ENV, Profile } from './profile';
 
 // The markers the kernel hook writes (outside a tslab kernel, requiring it only defines them).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,6 +33,8 @@ export interface RunOptions {
   outDir?: string;
   /** Per-cell limit in seconds; default by profile (smoke 600, small 7200, paper 172800). */
   cellTimeoutS?: number;
+  /** Config overrides ("key=value") for notebooks that train, passed to the kernel in CROSSFLOW_SET. */
+  sets?: string[];
   /** Python with Jupyter; default CROSSFLOW_PYTHON, else /usr/bin/python3. */
   python?: string;
   /** Progress lines (e.g. to stderr). */
@@ -213,6 +215,8 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
     // The tslab kernelspec runs the bare command `tslab`.
     PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`,
     CROSSFLOW_PROFILE: opts.profile,
+    // `crossflow notebooks --set`: read in the kernel by configSets(); left as inherited when not given.
+    ...(opts.sets ? { [CONFIG_SETS_ENV]: JSON.stringify(opts.sets) } : {}),
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(KERNEL_HOOK)}`.trim(),
     // Silences debugpy's frozen-modules warnings from ipykernel-based tooling.
     PYDEVD_DISABLE_FILE_VALIDATION: '1',

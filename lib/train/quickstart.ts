@@ -1,9 +1,10 @@
 // Helpers of notebooks/02_quickstart.ipynb (kept here so the notebook stays thin): the config for
 // each run profile, the loss-curve figure from metrics.csv, and the prompts it shows.
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { repoPath } from '../paths';
-import type { Profile } from '../notebooks/profile';
+import { configSets, Profile } from '../notebooks/profile';
 import { presetConfig } from '../models/presets';
 import { applyOverrides, TrainConfig } from './config';
 import { singleObjectRow, SingleObjectRow } from './evaluate';
@@ -16,20 +17,36 @@ import type { TrainResult } from './trainer';
  * smoke profile only proves the notebook runs: its numbers go to the git-ignored .cache/, not results/, yet
  * through the same code, so CI exercises it.
  */
-export function quickstartPaths(p: Profile): { runDir: string; resultsDir: string } {
+export function quickstartPaths(p: Profile, sets: string[] = configSets()): { runDir: string; resultsDir: string; name: string } {
   const resultsDir = p === 'smoke' ? repoPath('.cache', 'quickstart-smoke') : repoPath('results', 'quickstart');
-  return { runDir: repoPath('.cache', 'runs', `quickstart-${p}`), resultsDir };
+  const name = quickstartName(p, sets);
+  return { runDir: repoPath('.cache', 'runs', `quickstart-${name}`), resultsDir, name };
 }
 
-/** smoke: a minute in CI (tiny model, short AE); small: the `small` preset as `crossflow train` runs it. */
-export function quickstartConfig(p: Profile): TrainConfig {
-  if (p === 'smoke')
-    return applyOverrides(presetConfig('small'), [
-      'steps=40', 'batchSize=16', 'data.trainCount=512', 'autoencoder.steps=40', 'autoencoder.channels=8',
-      'model.width=64', 'model.depth=2', 'optim.warmupSteps=5', 'sample.steps=10', 'log.checkpointEvery=20',
-    ]);
-  if (p === 'paper') return applyOverrides(presetConfig('base'), ['steps=20000']);
-  return presetConfig('small');
+/**
+ * The profile, plus a short hash of the overrides when there are any: a run with `--set` trains into its own
+ * directory (resuming the default run with another config would be refused) and writes its own result file.
+ */
+export function quickstartName(p: Profile, sets: string[]): string {
+  if (sets.length === 0) return p;
+  return `${p}-set-${crypto.createHash('sha256').update(sets.join('\n')).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * smoke: a minute in CI (tiny model, short AE); small: the `small` preset as `crossflow train` runs it.
+ * `sets` (default: those of `crossflow notebooks --set`) are applied last.
+ */
+export function quickstartConfig(p: Profile, sets: string[] = configSets()): TrainConfig {
+  const base =
+    p === 'smoke'
+      ? applyOverrides(presetConfig('small'), [
+          'steps=40', 'batchSize=16', 'data.trainCount=512', 'autoencoder.steps=40', 'autoencoder.channels=8',
+          'model.width=64', 'model.depth=2', 'optim.warmupSteps=5', 'sample.steps=10', 'log.checkpointEvery=20',
+        ])
+      : p === 'paper'
+        ? applyOverrides(presetConfig('base'), ['steps=20000'])
+        : presetConfig('small');
+  return applyOverrides(base, sets);
 }
 
 export const QUICKSTART_PROMPTS = [
@@ -73,31 +90,35 @@ export function lossFigure(file: string): { data: Array<Record<string, unknown>>
 export const QUICKSTART_SAMPLE_SEED = 7;
 
 /** A sample-check row without its per-prompt detail (the notebook prints it as a table). */
-export type QuickstartRow = Omit<SingleObjectRow, 'per_prompt'>;
+export type QuickstartRow = Omit<SingleObjectRow, 'per_prompt' | 'shape_confusion'>;
 
 /** Single-object accuracy on seen and held-out colour-shape pairs, read by the Shapes judge, at the run's default w. */
 export async function quickstartAccuracy(run: LoadedRun, perPrompt: number): Promise<QuickstartRow[]> {
   const rows: QuickstartRow[] = [];
   for (const which of ['seen', 'heldout'] as const) {
-    const { per_prompt, ...row } = await singleObjectRow(run, which, perPrompt, { seed: QUICKSTART_SAMPLE_SEED });
+    const { per_prompt, shape_confusion, ...row } = await singleObjectRow(run, which, perPrompt, { seed: QUICKSTART_SAMPLE_SEED });
     rows.push(row);
   }
   return rows;
 }
 
 /**
- * Writes results/quickstart/single_object-<profile>.json: the numbers with the command that repeats them,
- * the full config, and the seed count (one run; the seed spread is measured in results/quickstart/README.md).
+ * Writes results/quickstart/single_object-<name>.json (name: quickstartName): the numbers with the command that
+ * repeats them, the overrides, the full config, and the seed count (one run; the seed spread is measured in
+ * results/quickstart/README.md).
  */
 export function writeQuickstartResult(
   p: Profile,
   r: { backend: string; config: TrainConfig; result: TrainResult; rows: QuickstartRow[]; perPrompt: number },
   dir = quickstartPaths(p).resultsDir,
+  sets: string[] = configSets(),
 ): string {
-  const file = path.join(dir, `single_object-${p}.json`);
+  const file = path.join(dir, `single_object-${quickstartName(p, sets)}.json`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  const setArgs = sets.length ? ` --set ${sets.map((x) => (/^[\w.=-]+$/.test(x) ? x : JSON.stringify(x))).join(' ')}` : '';
   const record = {
-    command: `npx crossflow notebooks --profile ${p} 02_quickstart   (npm start runs it with profile small)`,
+    command: `npx crossflow notebooks --profile ${p} 02_quickstart${setArgs}${sets.length ? '' : '   (npm start runs it with profile small)'}`,
+    sets,
     seeds: 1,
     spread: 'one run; for the seed spread of this config see results/quickstart/README.md',
     backend: r.backend,

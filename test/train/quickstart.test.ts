@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { quickstartConfig, writeQuickstartResult, QuickstartRow, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
+import { quickstartConfig, quickstartName, quickstartPaths, writeQuickstartResult, QuickstartRow, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
+import { configSets, CONFIG_SETS_ENV } from '../../lib/notebooks/profile';
+import { presetConfig } from '../../lib/models/presets';
 import type { TrainResult } from '../../lib/train/trainer';
 import { accuracyByShape, addConfusions, attributeDistances, shapeConfusion } from '../../lib/train/evaluate';
 
@@ -15,8 +17,8 @@ test('the quickstart result file carries the command, seed count and full config
     autoencoder: { psnr: 29.5, seconds: 51, file: '/ae' },
   } as unknown as TrainResult;
   const rows: QuickstartRow[] = [
-    { prompts: 'seen', n: 160, accuracy: 0.4, color: 0.9, shape: 0.4, one_object: 0.7, shape_confusion: { diamond: { circle: 30, square: 0, triangle: 0, diamond: 10, none: 0 } } },
-    { prompts: 'heldout', n: 32, accuracy: 0.25, color: 0.8, shape: 0.3, one_object: 0.6, shape_confusion: { circle: { circle: 8, square: 0, triangle: 0, diamond: 0, none: 0 } } },
+    { prompts: 'seen', n: 160, accuracy: 0.4, color: 0.9, shape: 0.4, one_object: 0.7 },
+    { prompts: 'heldout', n: 32, accuracy: 0.25, color: 0.8, shape: 0.3, one_object: 0.6 },
   ];
   const file = writeQuickstartResult('small', { backend: 'native', config, result, rows, perPrompt: 8 }, dir);
   assert.equal(file, path.join(dir, 'single_object-small.json'));
@@ -75,4 +77,49 @@ test('shapeConfusion counts what was read per prompted shape; addConfusions adds
   assert.deepEqual(sum.square, { circle: 0, square: 0, triangle: 0, diamond: 1, none: 0 });
   assert.throws(() => shapeConfusion([{ want: 'star', read: 'circle' }]), /prompted shape "star"/);
   assert.throws(() => shapeConfusion([{ want: 'circle', read: 'star' }]), /read shape "star"/);
+});
+
+test('crossflow notebooks --set: the quickstart config, run directory and result file follow the overrides', () => {
+  const sets = ['model.predict=data', 'model.globalCond=mlp', 'enc.kind=tt-contrast', 'steps=5000'];
+  const c = quickstartConfig('small', sets);
+  assert.equal(c.model.predict, 'data');
+  assert.equal(c.model.globalCond, 'mlp');
+  assert.equal(c.enc.kind, 'tt-contrast');
+  assert.equal(c.steps, 5000);
+  assert.deepEqual(quickstartConfig('small', []), presetConfig('small'));
+  // Smoke keeps its own sizes and takes the overrides on top.
+  assert.equal(quickstartConfig('smoke', ['model.predict=data']).model.width, 64);
+  assert.throws(() => quickstartConfig('small', ['model.predict=noise']), /model\.predict/);
+
+  assert.equal(quickstartName('small', []), 'small');
+  const name = quickstartName('small', sets);
+  assert.match(name, /^small-set-[0-9a-f]{8}$/);
+  assert.notEqual(name, quickstartName('small', sets.slice(1)));
+  assert.equal(quickstartPaths('small', sets).runDir, quickstartPaths('small', []).runDir.replace(/quickstart-small$/, `quickstart-${name}`));
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-sets-'));
+  const result = { out: '/x', steps: 5000, resumedFrom: 0, seconds: 780, counts: { flow: 1, ve: 2, aux: 3, model: 3 }, lastLoss: 1, stoppedEarly: false, autoencoder: null } as unknown as TrainResult;
+  const file = writeQuickstartResult('small', { backend: 'native', config: c, result, rows: [], perPrompt: 8 }, dir, sets);
+  assert.equal(path.basename(file), `single_object-${name}.json`);
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal(r.command, `npx crossflow notebooks --profile small 02_quickstart --set ${sets.join(' ')}`);
+  assert.deepEqual(r.sets, sets);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('configSets reads CROSSFLOW_SET (a JSON array of strings) and names the variable when it is malformed', () => {
+  const before = process.env[CONFIG_SETS_ENV];
+  try {
+    delete process.env[CONFIG_SETS_ENV];
+    assert.deepEqual(configSets(), []);
+    process.env[CONFIG_SETS_ENV] = JSON.stringify(['steps=10', 'model.predict=data']);
+    assert.deepEqual(configSets(), ['steps=10', 'model.predict=data']);
+    process.env[CONFIG_SETS_ENV] = 'steps=10';
+    assert.throws(() => configSets(), /CROSSFLOW_SET must be a JSON array/);
+    process.env[CONFIG_SETS_ENV] = '[1, 2]';
+    assert.throws(() => configSets(), /CROSSFLOW_SET must be a JSON array/);
+  } finally {
+    if (before === undefined) delete process.env[CONFIG_SETS_ENV];
+    else process.env[CONFIG_SETS_ENV] = before;
+  }
 });
