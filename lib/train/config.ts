@@ -233,6 +233,9 @@ export function validateConfig(c: TrainConfig): void {
       if (c.stage1Steps < 1) throw invalidValue('stage1Steps', c.stage1Steps, `an integer >= 1 with strategy ${c.strategy}`);
     }
   }
+  // The bad model is snapshotted when the run passes guidance.badStep: one at or past the end is never written.
+  if (c.guidance.mode === 'autoguidance' && c.guidance.badStep >= totalSteps(c))
+    throw invalidValue('guidance.badStep', c.guidance.badStep, `an integer below the run's ${totalSteps(c)} steps (0: a tenth of them)`);
   checkKindWeights(c.data.mix, 'data.mix');
   if (c.data.trainCount < c.batchSize) throw invalidValue('data.trainCount', c.data.trainCount, `at least batchSize (${c.batchSize})`);
 }

@@ -8,7 +8,7 @@ import { initBackend } from '../../lib/backend/select';
 import { generateShapes } from '../../lib/data/shapes';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
-import { applyOverrides, configDifferences, phasesOf, TrainConfig } from '../../lib/train/config';
+import { applyOverrides, configDifferences, phasesOf, TrainConfig, validateConfig } from '../../lib/train/config';
 import { readCheckpoint, writeCheckpoint } from '../../lib/train/checkpoint';
 import { TextImageData, normals } from '../../lib/train/data';
 import { Ema } from '../../lib/train/ema';
@@ -65,6 +65,9 @@ test('config errors name the field and the allowed values', () => {
   assert.throws(() => applyOverrides(presetConfig('tiny'), ['model.longSkips=yes']), /model\.longSkips.*true, false/);
   assert.equal(applyOverrides(presetConfig('tiny'), ['model.longSkips=false']).model.longSkips, false); // a boolean, not the truthy string
   assert.equal(applyOverrides(presetConfig('tiny'), ['model.longSkips=true']).model.longSkips, true);
+  // An autoguidance bad model at or past the last step would never be written.
+  assert.throws(() => validateConfig(applyOverrides(presetConfig('tiny'), ['guidance.mode=autoguidance', 'steps=20', 'guidance.badStep=20'])), /guidance\.badStep.*below the run's 20 steps/);
+  assert.doesNotThrow(() => validateConfig(applyOverrides(presetConfig('tiny'), ['guidance.mode=autoguidance', 'steps=20', 'guidance.badStep=19'])));
   const c = applyOverrides(presetConfig('tiny'), ['strategy=two-stage-joint', 'stage1Steps=4', 'steps=10', 'finetuneFraction=0.3']);
   assert.deepEqual(phasesOf(c).map((p) => [p.name, p.start, p.end]), [['ve', 0, 4], ['flow', 4, 11], ['joint', 11, 14]]);
 });
