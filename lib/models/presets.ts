@@ -72,7 +72,7 @@ export const PRESETS: Record<string, PresetSpec> = {
   },
   small: {
     family: 'crossflow',
-    description: 'the quickstart model: trains end to end in about 12 minutes on 2 quiet cores (4000 steps)',
+    description: 'the quickstart size: the paper\'s configuration here; the quickstart adds QUICKSTART_RECIPE (lib/train/quickstart.ts)',
     model: { width: 128, depth: 4, heads: 4 },
     ve: { width: 64, layers: 2, heads: 4, ffn: 256, reductions: 2 },
   },

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { quickstartConfig, quickstartName, quickstartPaths, writeQuickstartResult, QuickstartRow, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
+import { quickstartConfig, quickstartName, quickstartPaths, writeQuickstartResult, QuickstartRow, QUICKSTART_RECIPE, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
+import { applyOverrides } from '../../lib/train/config';
 import { configSets, CONFIG_SETS_ENV } from '../../lib/notebooks/profile';
 import { presetConfig } from '../../lib/models/presets';
 import type { TrainResult } from '../../lib/train/trainer';
@@ -86,7 +87,23 @@ test('crossflow notebooks --set: the quickstart config, run directory and result
   assert.equal(c.model.globalCond, 'mlp');
   assert.equal(c.enc.kind, 'tt-contrast');
   assert.equal(c.steps, 5000);
-  assert.deepEqual(quickstartConfig('small', []), presetConfig('small'));
+  // No sets: the `small` preset with the quickstart recipe, the bad model a quarter of the way in.
+  const plain = quickstartConfig('small', []);
+  assert.deepEqual(plain, { ...applyOverrides(presetConfig('small'), QUICKSTART_RECIPE), guidance: { ...plain.guidance } });
+  assert.equal(plain.steps, 5000);
+  assert.equal(plain.guidance.mode, 'autoguidance');
+  assert.equal(plain.guidance.badStep, 1250);
+  assert.equal(quickstartConfig('smoke', []).guidance.badStep, 10); // a quarter of smoke's 40 steps
+  assert.equal(quickstartConfig('small', ['guidance.badStep=2500']).guidance.badStep, 2500); // an explicit one is kept
+  // The notebook's markdown names the sets that give back the paper's configuration: they must.
+  assert.deepEqual(quickstartConfig('small', ['guidance.mode=indicator', 'enc.kind=it-contrast', 'model.predict=velocity', 'model.globalCond=none', 'steps=4000']), presetConfig('small'));
+  const md = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'notebooks', '02_quickstart.ipynb'), 'utf8')).cells.map((c: { source: string | string[] }) => [c.source].flat().join('')).join('\n');
+  assert.ok(md.includes('--set guidance.mode=indicator enc.kind=it-contrast model.predict=velocity model.globalCond=none steps=4000'));
+  assert.ok(md.includes(`--steps 5000 --set ${QUICKSTART_RECIPE.filter((x) => !x.startsWith('steps=')).join(' ')} guidance.badStep=1250`));
+  // The paper's configuration, with the indicator, is one --set away and keeps its own badStep (unused).
+  const paper = quickstartConfig('small', ['guidance.mode=indicator']);
+  assert.equal(paper.guidance.mode, 'indicator');
+  assert.equal(paper.guidance.badStep, presetConfig('small').guidance.badStep);
   // Smoke keeps its own sizes and takes the overrides on top.
   assert.equal(quickstartConfig('smoke', ['model.predict=data']).model.width, 64);
   assert.throws(() => quickstartConfig('small', ['model.predict=noise']), /model\.predict/);
@@ -95,7 +112,13 @@ test('crossflow notebooks --set: the quickstart config, run directory and result
   const name = quickstartName('small', sets);
   assert.match(name, /^small-set-[0-9a-f]{8}$/);
   assert.notEqual(name, quickstartName('small', sets.slice(1)));
-  assert.equal(quickstartPaths('small', sets).runDir, quickstartPaths('small', []).runDir.replace(/quickstart-small$/, `quickstart-${name}`));
+  // The run directory follows the whole config: other sets (or a new default) train afresh rather than refuse to resume.
+  assert.match(quickstartPaths('small', []).runDir, /[/\\]\.cache[/\\]runs[/\\]quickstart-small-[0-9a-f]{8}$/);
+  assert.notEqual(quickstartPaths('small', ['optim.lr=1e-3']).runDir, quickstartPaths('small', []).runDir);
+  // Sets that only restate the default config share the default's run (but not its result file).
+  assert.equal(quickstartPaths('small', sets).runDir, quickstartPaths('small', []).runDir);
+  assert.equal(quickstartPaths('small', sets).runDir, quickstartPaths('small', [...sets]).runDir);
+  assert.equal(quickstartPaths('small', sets).name, name);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-sets-'));
   const result = { out: '/x', steps: 5000, resumedFrom: 0, seconds: 780, counts: { flow: 1, ve: 2, aux: 3, model: 3 }, lastLoss: 1, stoppedEarly: false, autoencoder: null } as unknown as TrainResult;
