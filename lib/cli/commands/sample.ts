@@ -92,10 +92,11 @@ export function register(program: Command): void {
           rows.push({ cfg, ...r });
           info(`w=${cfg} ${which}: right color and shape ${(100 * r.accuracy).toFixed(1)}% (color ${(100 * r.color).toFixed(1)}%, shape ${(100 * r.shape).toFixed(1)}%, one object ${(100 * r.one_object).toFixed(1)}%) of ${r.n}`);
         }
-        const shapes = accuracyByShape(rows.filter((r) => r.cfg === cfg).flatMap((r) => r.per_prompt));
+        const atW = rows.filter((r) => r.cfg === cfg);
+        const shapes = accuracyByShape(atW.flatMap((r) => r.per_prompt));
         byShape.push({ cfg, ...shapes });
         info(`w=${cfg} by shape: ${Object.entries(shapes).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
-        const read = addConfusions(rows.filter((r) => r.cfg === cfg).map((r) => r.shape_confusion));
+        const read = addConfusions(atW.map((r) => r.shape_confusion));
         confusion.push({ cfg, read });
         for (const [want, row] of Object.entries(read)) info(`w=${cfg} ${want} prompts read as: ${Object.entries(row).filter(([, k]) => k > 0).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       }
