@@ -193,13 +193,18 @@ export function checkField(key: string, value: unknown): void {
 }
 
 /** Applies `key=value` strings (numbers parsed for numeric fields). */
+/** The config key a "key=value" override names, as applyOverrides reads it (null without a key). */
+export function overrideKey(set: string): string | null {
+  const eq = set.indexOf('=');
+  return eq > 0 ? set.slice(0, eq).trim() : null;
+}
+
 export function applyOverrides(config: TrainConfig, sets: string[]): TrainConfig {
   const out = JSON.parse(JSON.stringify(config)) as TrainConfig;
   for (const s of sets) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new CrossflowError(`--set expects key=value, got ${JSON.stringify(s)}; keys: ${Object.keys(FIELD_RULES).join(', ')}`);
-    const key = s.slice(0, eq).trim();
-    const raw = s.slice(eq + 1).trim();
+    const key = overrideKey(s);
+    if (key === null) throw new CrossflowError(`--set expects key=value, got ${JSON.stringify(s)}; keys: ${Object.keys(FIELD_RULES).join(', ')}`);
+    const raw = s.slice(s.indexOf('=') + 1).trim();
     const rule = FIELD_RULES[key];
     if (!rule) throw invalidValue('config key', key, Object.keys(FIELD_RULES).join(', '));
     let value: unknown = raw;

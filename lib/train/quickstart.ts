@@ -6,7 +6,7 @@ import * as path from 'path';
 import { repoPath } from '../paths';
 import { configSets, Profile } from '../notebooks/profile';
 import { presetConfig } from '../models/presets';
-import { applyOverrides, TrainConfig } from './config';
+import { applyOverrides, overrideKey, TrainConfig } from './config';
 import { singleObjectRow, SingleObjectRow } from './evaluate';
 import type { LoadedRun } from './generate';
 import type { TrainResult } from './trainer';
@@ -66,7 +66,7 @@ export function quickstartConfig(p: Profile, sets: string[] = configSets()): Tra
         ? applyOverrides(presetConfig('base'), ['steps=20000'])
         : small;
   const c = applyOverrides(base, sets);
-  if (c.guidance.mode === 'autoguidance' && !sets.some((x) => x.trim().startsWith('guidance.badStep=')))
+  if (c.guidance.mode === 'autoguidance' && !sets.some((x) => overrideKey(x) === 'guidance.badStep'))
     c.guidance.badStep = Math.max(1, Math.round(c.steps * QUICKSTART_BAD_FRACTION));
   return c;
 }
