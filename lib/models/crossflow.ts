@@ -60,11 +60,7 @@ export function flowConfigOf(c: TrainConfig, latent: LatentShape, text: TextShap
     contextDim: baseline ? text.dim : null,
     init: c.model.init,
     posEmbed: c.model.posEmbed,
-    timeScale: c.model.timeScale,
     globalCond: c.model.globalCond,
-    globalHidden: c.model.globalHidden || undefined, // 0: the model width
-    longSkips: c.model.longSkips,
-    selfCond: c.model.selfCond,
   };
 }
 
@@ -74,7 +70,7 @@ export function buildModels(c: TrainConfig, latent: LatentShape, text: TextShape
   // Every caller (training objective, samplers) sees a velocity, whatever the network predicts.
   const flow: FlowTransformer =
     c.model.predict === 'data'
-      ? { ...network, apply: (z, t, ind, ctx, prev) => tf.tidy(() => velocityFromData(network.apply(z, t, ind, ctx, prev), z, t, c.flow.sigmaMin)) as tf.Tensor4D }
+      ? { ...network, apply: (z, t, ind, ctx) => tf.tidy(() => velocityFromData(network.apply(z, t, ind, ctx), z, t, c.flow.sigmaMin)) as tf.Tensor4D }
       : network;
   let ve: TextVE | null = null;
   let enc: EncLoss | null = null;

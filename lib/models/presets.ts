@@ -24,7 +24,7 @@ export function baseConfig(): TrainConfig {
     optim: { lr: 2e-3, warmupSteps: 100, schedule: 'cosine', minLrFraction: 0.1, beta1: 0.9, beta2: 0.9, weightDecay: 0.03, eps: 1e-8 },
     emaDecay: 0.995,
     flow: { time: 'logit-normal', timeMean: 0, timeStd: 1, sigmaMin: 1e-5 },
-    model: { patchSize: 2, width: 128, depth: 4, heads: 4, mlpRatio: 4, init: 'adaln-zero', indicatorForm: 'token', posEmbed: 'sincos', timeScale: 1, globalCond: 'none', globalHidden: 0, longSkips: false, selfCond: false, predict: 'velocity' },
+    model: { patchSize: 2, width: 128, depth: 4, heads: 4, mlpRatio: 4, init: 'adaln-zero', indicatorForm: 'token', posEmbed: 'sincos', globalCond: 'none', predict: 'velocity' },
     ve: { width: 64, layers: 2, heads: 4, ffn: 256, dropout: 0.1, reductions: 2, variant: 've', noiseStd: 0.1 },
     // Official code form is the default (the paper's 1e-4 standard KL is kl.form=paper kl.weight=1e-4).
     kl: { form: 'code', weight: 1e-2 },
@@ -127,10 +127,43 @@ export function presetFamily(name: string): 'crossflow' | 'baseline' {
  */
 const BEFORE_FIELD_EXISTED = {
   optim: { schedule: 'constant', minLrFraction: 0.1 },
-  model: { posEmbed: 'learned', timeScale: 1, globalCond: 'none', globalHidden: 0, longSkips: false, selfCond: false, predict: 'velocity' },
+  model: { posEmbed: 'learned', globalCond: 'none', predict: 'velocity' },
   data: { mix: { ...KIND_WEIGHTS } },
   enc: { logitScale: CONTRASTIVE_LOGIT_SCALE_INIT, imageEncoder: 'mlp', convChannels: 64 },
 };
+
+/**
+ * Options our results showed useless, removed from the code (results/quickstart/README.md keeps their
+ * findings), with the value that meant "off". A run that trained with one on cannot be rebuilt.
+ */
+export const RETIRED_OPTIONS: Record<string, { off: unknown; finding: string }> = {
+  'model.timeScale': { off: 1, finding: "DiT's 1000 t time embedding made no visible difference (session 2)" },
+  'model.longSkips': { off: false, finding: 'U-ViT long skips gained nothing (sessions 5-6)' },
+  'model.selfCond': { off: false, finding: 'self-conditioning gained nothing over two seeds (session 7)' },
+  'model.globalHidden': { off: 0, finding: 'a 4x wider read-out gained nothing (session 7)' },
+  'model.globalCond': { off: 'film', finding: "the t-aware 'film' read-out gained nothing (session 7)" },
+};
+
+/**
+ * An old run's config without the retired fields; a run that used one is an error naming it. (For
+ * model.globalCond only the value 'film' is retired: `off` there is the retired value.)
+ */
+export function withoutRetiredOptions(old: TrainConfig): TrainConfig {
+  const copy = JSON.parse(JSON.stringify(old)) as Record<string, Record<string, unknown>>;
+  for (const [key, { off, finding }] of Object.entries(RETIRED_OPTIONS)) {
+    const [group, field] = key.split('.');
+    const value = copy[group]?.[field];
+    if (value === undefined) continue;
+    const retiredValue = key === 'model.globalCond';
+    if (retiredValue ? value === off : JSON.stringify(value) !== JSON.stringify(off))
+      throw new CrossflowError(
+        `this run was trained with ${key}=${JSON.stringify(value)}, an option since removed (${finding}; results/quickstart/README.md). ` +
+          `It cannot be loaded by this version: retrain it without ${key}, or check out a commit before its removal.`,
+      );
+    if (!retiredValue) delete copy[group][field];
+  }
+  return copy as unknown as TrainConfig;
+}
 
 /**
  * A config read from an older run (config.json or a checkpoint) with the fields added since filled in:
@@ -138,6 +171,7 @@ const BEFORE_FIELD_EXISTED = {
  * defaults, so old runs still sample and resume as they trained. Fields it has are kept as they are.
  */
 export function completeConfig(old: TrainConfig): TrainConfig {
+  old = withoutRetiredOptions(old);
   const defaults = (PRESETS[old.preset] ? presetConfig(old.preset) : baseConfig()) as unknown as Record<string, unknown>;
   const fill = (have: Record<string, unknown>, want: Record<string, unknown>): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...have };

@@ -35,7 +35,7 @@ export interface TrainConfig {
   /** EMA decay of the weights used for sampling (paper 0.9999 at 300K steps; faster here). */
   emaDecay: number;
   flow: { time: TimeSampler; timeMean: number; timeStd: number; sigmaMin: number };
-  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; timeScale: number; globalCond: GlobalCond; globalHidden: number; longSkips: boolean; selfCond: boolean; predict: Prediction };
+  model: { patchSize: number; width: number; depth: number; heads: number; mlpRatio: number; init: 'adaln-zero' | 'xavier'; indicatorForm: 'token' | 'label'; posEmbed: 'learned' | 'sincos'; globalCond: GlobalCond; predict: Prediction };
   ve: { width: number; layers: number; heads: number; ffn: number; dropout: number; reductions: number; variant: VeVariant; noiseStd: number };
   kl: { form: KlForm; weight: number };
   /** logitScale: initial value of the contrastive losses' learnable raw logit scale. */
@@ -91,11 +91,7 @@ export const FIELD_RULES: Record<string, Allowed> = {
   'model.init': { kind: 'enum', values: ['adaln-zero', 'xavier'] },
   'model.indicatorForm': { kind: 'enum', values: INDICATOR_FORMS },
   'model.posEmbed': { kind: 'enum', values: ['learned', 'sincos'] },
-  'model.timeScale': { kind: 'number', min: 0, exclusiveMin: true },
   'model.globalCond': { kind: 'enum', values: GLOBAL_CONDS },
-  'model.longSkips': { kind: 'bool' },
-  'model.globalHidden': { kind: 'int', min: 0 },
-  'model.selfCond': { kind: 'bool' },
   'model.predict': { kind: 'enum', values: PREDICTIONS },
   've.width': { kind: 'int', min: 8 },
   've.layers': { kind: 'int', min: 0 },

@@ -7,7 +7,6 @@ import * as tf from '@tensorflow/tfjs';
 import { shapesToTensor } from '../data/shapes/generate';
 import { completeConfig } from '../models/presets';
 import { CrossflowError, invalidValue } from '../errors';
-import { Branch, SourceEstimates } from '../flow/selfCond';
 import { eulerSolve, VelocityField } from '../flow/solver';
 import { GuidanceMode, guide, guideDoubled } from '../guidance/combine';
 import { buildModels, Models } from '../models/crossflow';
@@ -152,35 +151,23 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
       b.dispose();
     }
   };
-  const memory = new SourceEstimates(c.model.selfCond);
-  // One model call of the given branch, fed that branch's last source estimate when self-conditioning.
-  const single = (branch: Branch, z4: tf.Tensor4D, t: tf.Tensor1D, time: number) => {
-    const v = flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined, memory.of(branch));
-    memory.record(branch, z4, v, time);
-    return v;
-  };
+  const single = (z4: tf.Tensor4D, t: tf.Tensor1D) => flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined);
   const field: VelocityField = (z, t, time) => {
     const z4 = z as tf.Tensor4D;
-    if (time < lo || time >= hi) return single('cond', z4, t, time); // unguided here
+    if (time < lo || time >= hi) return single(z4, t); // unguided here
     if (mode === 'indicator' || mode === 'cfg') {
       // One doubled batch [cond; uncond]: indicator 1/0 (CrossFlow) or caption/null caption (baseline).
-      const vBoth = flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), mode === 'indicator' ? both : null, ctxBoth ?? undefined, memory.pair('cond', 'uncond'));
-      memory.recordPair('cond', 'uncond', z4, vBoth, time);
+      const vBoth = flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), mode === 'indicator' ? both : null, ctxBoth ?? undefined);
       return guideDoubled(vBoth, w);
     }
-    const vGood = single('cond', z4, t, time);
+    const vGood = single(z4, t);
     if (mode !== 'autoguidance') return vGood;
     swapBad();
-    const vBad = single('bad', z4, t, time);
+    const vBad = single(z4, t);
     swapBad();
     return guide(vGood, vBad, w);
   };
-  let z1: tf.Tensor;
-  try {
-    z1 = eulerSolve(field, z0, { steps, t0: tStart });
-  } finally {
-    memory.dispose();
-  }
+  const z1 = eulerSolve(field, z0, { steps, t0: tStart });
   const { ae, meta } = run.autoencoder;
   const pixels = tf.tidy(() => ae.decode(z1.div(meta.scale) as tf.Tensor4D).clipByValue(0, 1).mul(255).round());
   const data = pixels.dataSync();

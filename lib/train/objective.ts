@@ -7,7 +7,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '../data/rng';
 import { pathSample, targetVelocity } from '../flow/path';
-import { sourceEstimate } from '../flow/selfCond';
 import { flowMatchingLoss } from '../flow/loss';
 import { timesFrom } from '../flow/time';
 import { indicatorBatch } from '../guidance/indicator';
@@ -26,9 +25,6 @@ export interface StepDraw {
   eps: Float32Array;
   uncondUniforms: Float32Array;
   dropoutSeed: number;
-  /** Self-conditioning: this step's batch gets the model's own source estimate when < 0.5 (drawn last, so
-   * the draws above are the same with or without it). */
-  selfCondUniform: number;
 }
 
 /** All random draws of one step from the stream (seed, step). */
@@ -43,21 +39,7 @@ export function drawStep(c: TrainConfig, data: TextImageData, step: number): Ste
   const eps = Float32Array.from({ length: B * D }, () => rng.normal());
   const uncondUniforms = Float32Array.from({ length: B }, () => rng.next());
   const dropoutSeed = rng.int(2 ** 30);
-  return { indices, captions, timeNormals, timeUniforms, eps, uncondUniforms, dropoutSeed, selfCondUniform: rng.next() };
-}
-
-/**
- * Self-conditioning's input for this step: on half of the steps (per batch, as in Chen et al.'s code) the
- * model's own estimate of the source z0_hat = z_t - t v from a first pass without one; otherwise null (the
- * model then sees zeros, as at the first sampling step). The estimate is copied out of the tape, so no
- * gradient flows into the first pass and backprop does not visit it.
- */
-function selfCondInput(models: Models, draw: StepDraw, apply: (previous: tf.Tensor4D | null) => tf.Tensor4D, zt: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor4D | null {
-  if (!models.config.model.selfCond || draw.selfCondUniform >= 0.5) return null;
-  const estimate = tf.tidy(() => sourceEstimate(zt, apply(null), t));
-  const detached = tf.tensor4d(estimate.dataSync(), zt.shape);
-  estimate.dispose();
-  return detached;
+  return { indices, captions, timeNormals, timeUniforms, eps, uncondUniforms, dropoutSeed };
 }
 
 export interface LossTerms {
@@ -91,8 +73,7 @@ export function lossTerms(models: Models, text: TextEncoder, data: TextImageData
     const captions = draw.captions.map((s, i) => (draw.uncondUniforms[i] < drop ? '' : s));
     const enc: EncodedText = text.encode(captions);
     const zt = pathSample(eps, z1, t, c.flow.sigmaMin) as tf.Tensor4D;
-    const apply = (previous: tf.Tensor4D | null) => models.flow.apply(zt, t, null, enc, previous);
-    const pred = apply(selfCondInput(models, draw, apply, zt, t));
+    const pred = models.flow.apply(zt, t, null, enc);
     const flow = flowMatchingLoss(pred, targetVelocity(eps, z1, c.flow.sigmaMin));
     const uncond = captions.filter((s) => s === '').length;
     return { total: flow, flow, enc: zero, kl: zero, uncond };
@@ -118,8 +99,7 @@ export function lossTerms(models: Models, text: TextEncoder, data: TextImageData
     uncond = ib.unconditional;
   }
   const zt = pathSample(z0, target, t, c.flow.sigmaMin) as tf.Tensor4D;
-  const apply = (previous: tf.Tensor4D | null) => models.flow.apply(zt, t, indicator, undefined, previous);
-  const pred = apply(selfCondInput(models, draw, apply, zt, t));
+  const pred = models.flow.apply(zt, t, indicator);
   const flow = flowMatchingLoss(pred, targetVelocity(z0, target, c.flow.sigmaMin));
   const total = phase === 'flow' ? flow : (flow.add(enc.mul(c.enc.weight)).add(kl.mul(c.kl.weight)) as tf.Scalar);
   return { total, flow, enc, kl, uncond };

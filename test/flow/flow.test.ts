@@ -5,7 +5,6 @@ import { initBackend } from '../../lib/backend/select';
 import { pathSample, targetVelocity, SIGMA_MIN } from '../../lib/flow/path';
 import { perSampleMse, flowMatchingLoss } from '../../lib/flow/loss';
 import { velocityFromData } from '../../lib/flow/parametrisation';
-import { SourceEstimates } from '../../lib/flow/selfCond';
 import { eulerSolve } from '../../lib/flow/solver';
 import { timesFrom, sigmoid } from '../../lib/flow/time';
 
@@ -82,32 +81,6 @@ test('logit-normal times are sigmoid(m + s n)', () => {
   close(t, [0.5, sigmoid(1), sigmoid(-2)]);
   const u = timesFrom({ kind: 'uniform', mean: 0, std: 1 }, new Float32Array(2), Float32Array.from([0.1, 0.9]));
   close(u, [0.1, 0.9]);
-});
-
-test('self-conditioning estimates: z_t - t v of the exact path velocity is z0, for any sigma_min; branches pair with zeros', async () => {
-  await initBackend();
-  const z0 = tf.randomNormal([3, 2, 2, 2], 0, 1, 'float32', 1);
-  const z1 = tf.randomNormal([3, 2, 2, 2], 0, 1, 'float32', 2);
-  const memory = new SourceEstimates(true);
-  for (const sigmaMin of [0, 1e-4, 0.1]) {
-    for (const time of [0, 0.3, 0.97]) {
-      const d = tf.tidy(() => {
-        const zt = pathSample(z0, z1, tf.fill([3], time) as tf.Tensor1D, sigmaMin);
-        memory.record('cond', zt, targetVelocity(z0, z1, sigmaMin), time); // kept past the tidy
-        return tf.abs(memory.of('cond')!.sub(z0)).max().dataSync()[0];
-      });
-      assert.ok(d < 1e-5, `sigma_min ${sigmaMin}, t ${time}: ${d}`);
-    }
-  }
-  assert.equal(memory.of('uncond'), null);
-  const pair = memory.pair('cond', 'uncond')!;
-  assert.deepEqual(pair.shape, [6, 2, 2, 2]);
-  assert.equal(tf.tidy(() => tf.abs(pair.slice([3], [3])).max().dataSync()[0]), 0, 'a branch with no estimate yet gets zeros');
-  tf.dispose([pair, z0, z1]);
-  const before = tf.memory().numTensors;
-  memory.dispose();
-  assert.equal(tf.memory().numTensors, before - 1, 'dispose frees the kept estimate');
-  assert.equal(new SourceEstimates(false).pair('cond', 'uncond'), null);
 });
 
 test('data prediction: the exact image latent gives the path velocity for t below the clip; above it the gap is held at 0.05', async () => {

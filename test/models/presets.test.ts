@@ -53,20 +53,31 @@ test('label-form indicator adds no token and the same parameters as the token fo
 test('completeConfig fills fields added since an old run was written as that run behaved, and keeps what it has', () => {
   const old = JSON.parse(JSON.stringify(presetConfig('small')));
   delete old.model.posEmbed;
-  delete old.model.timeScale;
   delete old.optim.schedule;
   delete old.data.mix;
   delete old.model.globalCond;
-  delete old.model.longSkips;
+  old.model.longSkips = false; // a retired option, written by runs of its time: off, so dropped
   old.model.width = 96; // a field the old run set differently
   const c = completeConfig(old);
   // Runs from before these fields trained learned positions at a constant lr on the 0.3/0.3/0.4 mix.
   assert.equal(c.model.posEmbed, 'learned');
-  assert.equal(c.model.timeScale, 1);
   assert.equal(c.model.globalCond, 'none');
-  assert.equal(c.model.longSkips, false);
+  assert.ok(!('longSkips' in c.model), 'the retired field is dropped');
   assert.equal(c.optim.schedule, 'constant');
   assert.deepEqual(c.data.mix, { single: 0.3, count: 0.3, relation: 0.4 });
   assert.equal(c.optim.lr, presetConfig('small').optim.lr);
   assert.equal(c.model.width, 96);
+});
+
+test('a run that trained with a retired option is an error naming it; the same option off loads', () => {
+  for (const [field, value] of [['longSkips', true], ['selfCond', true], ['timeScale', 1000], ['globalHidden', 512], ['globalCond', 'film']] as const) {
+    const old = JSON.parse(JSON.stringify(presetConfig('small')));
+    old.model[field] = value;
+    assert.throws(() => completeConfig(old), new RegExp(`model\\.${field}=${JSON.stringify(value)}.*removed`), field);
+  }
+  const off = JSON.parse(JSON.stringify(presetConfig('small')));
+  Object.assign(off.model, { longSkips: false, selfCond: false, timeScale: 1, globalHidden: 0, globalCond: 'mlp' });
+  const c = completeConfig(off);
+  assert.equal(c.model.globalCond, 'mlp');
+  assert.deepEqual(Object.keys(c.model).sort(), Object.keys(presetConfig('small').model).sort());
 });

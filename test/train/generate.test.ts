@@ -50,27 +50,6 @@ test('indicator guidance: w = 1 is the unguided sampler, w = 3 differs; no tenso
   run.dispose();
 });
 
-test('self-conditioning: every guidance mode samples without leaking tensors, and the estimates change the samples', async () => {
-  await initBackend();
-  const run = await loadRun(await tinyRun(['model.selfCond=true', 'model.globalCond=film']));
-  const prompts = ['a red circle', 'two blue squares'];
-  const before = tf.memory().numTensors;
-  const w3 = generate(run, prompts, { cfg: 3, seed: 1 });
-  const half = generate(run, prompts, { cfg: 3, seed: 1, guidanceInterval: [0.5, 1] });
-  const w1 = generate(run, prompts, { cfg: 1, seed: 1 });
-  assert.equal(tf.memory().numTensors, before);
-  assert.ok(!same(w1.images[0].rgb, w3.images[0].rgb));
-  assert.ok(!same(half.images[0].rgb, w3.images[0].rgb));
-  // The same run sampled with the estimates withheld (zeros at every step) must differ.
-  const flow = run.models.flow;
-  const apply = flow.apply;
-  flow.apply = (z, t, ind, ctx) => apply(z, t, ind, ctx, null);
-  const blind = generate(run, prompts, { cfg: 1, seed: 1 });
-  flow.apply = apply;
-  assert.ok(!same(w1.images[0].rgb, blind.images[0].rgb), 'the sampler feeds the estimates');
-  run.dispose();
-});
-
 test('autoguidance swaps the under-trained weights in and back out', async () => {
   await initBackend();
   const dir = await tinyRun(['guidance.mode=autoguidance', 'guidance.badStep=2']);

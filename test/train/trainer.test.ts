@@ -62,9 +62,8 @@ test('config errors name the field and the allowed values', () => {
   assert.throws(() => applyOverrides(presetConfig('tiny'), ['optim.lr=-1']), /optim\.lr/);
   assert.throws(() => applyOverrides(presetConfig('tiny'), ['nope=1']), /config key.*optim\.lr/);
   assert.throws(() => presetConfig('huge'), /--preset.*small/);
-  assert.throws(() => applyOverrides(presetConfig('tiny'), ['model.longSkips=yes']), /model\.longSkips.*true, false/);
-  assert.equal(applyOverrides(presetConfig('tiny'), ['model.longSkips=false']).model.longSkips, false); // a boolean, not the truthy string
-  assert.equal(applyOverrides(presetConfig('tiny'), ['model.longSkips=true']).model.longSkips, true);
+  // A retired option is no longer a key.
+  assert.throws(() => applyOverrides(presetConfig('tiny'), ['model.longSkips=true']), /config key.*model\.longSkips/);
   // An autoguidance bad model at or past the last step would never be written.
   assert.throws(() => validateConfig(applyOverrides(presetConfig('tiny'), ['guidance.mode=autoguidance', 'steps=20', 'guidance.badStep=20'])), /guidance\.badStep.*below the run's 20 steps/);
   assert.doesNotThrow(() => validateConfig(applyOverrides(presetConfig('tiny'), ['guidance.mode=autoguidance', 'steps=20', 'guidance.badStep=19'])));
@@ -189,8 +188,8 @@ test('tensor count is stable across steps for every family and strategy', async 
     ['T-T contrast, autoguidance', tinyConfig(['enc.kind=tt-contrast', 'guidance.mode=autoguidance'])],
     ['label indicator, plain encoder', tinyConfig(['model.indicatorForm=label', 've.variant=plain', 'enc.kind=none'])],
     ['baseline', base],
-    ['self-conditioning, film read-out, data prediction', tinyConfig(['model.selfCond=true', 'model.globalCond=film', 'model.predict=data'])],
-    ['baseline, self-conditioning', applyOverrides(base, ['model.selfCond=true'])],
+    ['mlp read-out, data prediction', tinyConfig(['model.globalCond=mlp', 'model.predict=data'])],
+    ['baseline, data prediction', applyOverrides(base, ['model.predict=data'])],
   ];
   for (const [name, cfg] of variants) {
     const counts: number[] = [];
