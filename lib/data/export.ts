@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { createCanvas } from 'canvas';
-import { invalidValue } from '../errors';
+import { ensureOutputDir, invalidValue } from '../errors';
 import { generateShapes, SPLITS as SHAPES_SPLITS } from './shapes';
 import { generateDepth, depthToUnit, DEPTH_SPLITS } from './depth/scenes';
 import { loadMnist, superResPair, MNIST_SPLITS, FASHION_CLASSES, DIGIT_WORDS, MnistDataset } from './mnist';
@@ -67,7 +67,7 @@ export function exportDataset(opts: ExportOptions): ExportReport {
   const t0 = Date.now();
   if (!(EXPORT_DATASETS as readonly string[]).includes(opts.dataset)) throw invalidValue('dataset', opts.dataset, EXPORT_DATASETS.join(', '));
   if (!Number.isInteger(opts.count) || opts.count < 1) throw invalidValue('count', opts.count, 'a positive integer');
-  fs.mkdirSync(opts.out, { recursive: true });
+  ensureOutputDir('--out', opts.out);
   const lines: string[] = [];
   let files = 0;
   const write = (name: string, bytes: Buffer) => {

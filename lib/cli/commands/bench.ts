@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../../backend/select';
 import { measureSgemmPeak, runRefDitBench } from '../../bench/refDit';
-import { invalidValue } from '../../errors';
+import { checkOutputFile, invalidValue } from '../../errors';
 import { info, printReport } from '../report';
 
 export const WORKLOADS = ['ref-dit', 'sgemm'] as const;
@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .option('--save <file>', 'also write the JSON result to this file (e.g. results/bench/ref-dit.json)')
     .action(async (workload: string, opts: { json?: boolean; steps: number; warmup: number; batch: number; profile?: boolean; save?: string }) => {
       if (!(WORKLOADS as readonly string[]).includes(workload)) throw invalidValue('workload', workload, WORKLOADS.join(', '));
+      if (opts.save !== undefined) checkOutputFile('--save', opts.save); // before the benchmark, not after it
       const backend = await initBackend();
       info(`backend: ${backend.backend}`);
       const sgemm = backend.blasLibrary ? measureSgemmPeak() : null;

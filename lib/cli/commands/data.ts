@@ -1,7 +1,7 @@
 // `crossflow data ...`: export datasets to PNG + JSONL, build the word2vec cache, train the frozen
 // text encoders (lm, clip) and report them.
 import { Command } from 'commander';
-import { invalidValue } from '../../errors';
+import { checkOutputDir, invalidValue } from '../../errors';
 import { info, printReport } from '../report';
 
 function int(name: string) {
@@ -54,6 +54,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder (default datasets/encoders)')
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: { seed: number; steps?: number; out?: string; json?: boolean }) => {
+      if (opts.out !== undefined) checkOutputDir('--out', opts.out); // before training, not at the save after it
       const overrides = opts.steps ? { steps: opts.steps } : {};
       let manifest;
       if (name === 'lm') manifest = await (require('../../text/lm') as typeof import('../../text/lm')).trainAndSaveLm(opts.seed, overrides, info, opts.out);

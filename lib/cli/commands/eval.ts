@@ -11,7 +11,7 @@ import * as path from 'path';
 import * as os from 'os';
 import { generateShapes } from '../../data/shapes';
 import { info, printReport } from '../report';
-import { CrossflowError, invalidValue } from '../../errors';
+import { checkOutputDir, checkOutputFile, CrossflowError, invalidValue } from '../../errors';
 import { initBackend } from '../../backend/select';
 import { readImageFolder, readSamplesJsonl, imageFileOf, FolderLine, writePngRgb, readPngRgb } from '../../eval/folder';
 import { evaluateShapesImages, fidSanityLadder, captionAttributeAccuracy, shapesFid } from '../../eval/shapesEval';
@@ -234,6 +234,7 @@ export function register(program: Command): void {
     .option('--save <file>', 'also write the JSON result to this file (e.g. results/eval/bench.json)')
     .option('--json', 'print one JSON object')
     .action(async (opts: { count?: number; save?: string; json?: boolean }) => {
+      if (opts.save !== undefined) checkOutputFile('--save', opts.save); // before the benchmark, not after it
       const backend = await initBackend();
       const n = opts.count ?? 1000;
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-eval-bench-'));
@@ -270,6 +271,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder (default results/eval/judges)')
     .option('--json', 'print one JSON object')
     .action(async (opts: { only?: string; steps?: number; out?: string; json?: boolean }) => {
+      if (opts.out !== undefined) checkOutputDir('--out', opts.out); // before training, not at the save after it
       const manifests = await trainJudges(parseJudgeNames(opts.only), { outDir: opts.out, steps: opts.steps, log: info });
       const report = { judges: manifests.map((m) => ({ name: m.name, testAccuracy: m.testAccuracy, targets: m.targets, trainSeconds: m.trainSeconds })) };
       printReport(!!opts.json, report, () => JSON.stringify(report, null, 2));

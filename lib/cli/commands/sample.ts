@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { initBackend } from '../../backend/select';
-import { CrossflowError, invalidValue } from '../../errors';
+import { checkOutputDir, CrossflowError, ensureOutputDir, invalidValue } from '../../errors';
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
 import { generate, loadRun } from '../../train/generate';
@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--guidance-interval <lo-hi...>', 'guide only while lo <= t < hi (default 0 1: everywhere)')
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (o: { run: string; prompts: string; out: string; cfg?: string; steps?: string; seed: string; guidance?: string; guidanceInterval?: string[]; json?: boolean }) => {
+      checkOutputDir('--out', o.out); // before sampling, not at the write after it
       if (!fs.existsSync(o.prompts)) throw new CrossflowError(`--prompts ${o.prompts} does not exist (expected a text file with one caption per line)`);
       const prompts = fs.readFileSync(o.prompts, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
       if (prompts.length === 0) throw invalidValue('--prompts', o.prompts, 'a file with at least one non-empty line');
@@ -41,7 +42,7 @@ export function register(program: Command): void {
       const t0 = Date.now();
       info(`sampling ${prompts.length} prompts with ${run.config.preset} (step ${run.step})`);
       const g = generate(run, prompts, { cfg, steps, seed, guidance, guidanceInterval });
-      fs.mkdirSync(o.out, { recursive: true });
+      ensureOutputDir('--out', o.out);
       const lines = g.images.map((im, i) => {
         const file = `${i}.png`;
         writePngRgb(path.join(o.out, file), im.rgb, im.width, im.height);

@@ -2,7 +2,7 @@
 // and `crossflow train-autoencoder` (the dataset's cached autoencoder). Logic: lib/train/.
 import { Command } from 'commander';
 import { initBackend } from '../../backend/select';
-import { invalidValue } from '../../errors';
+import { checkOutputDir, invalidValue } from '../../errors';
 import { PRESET_NAMES, PRESETS, presetConfig } from '../../models/presets';
 import { applyOverrides } from '../../train/config';
 import { autoencoderFile, loadOrTrainAutoencoder } from '../../train/data';
@@ -29,6 +29,7 @@ export function register(program: Command): void {
     .option('--fresh', 'start over even if DIR holds a checkpoint')
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (o: { preset: string; out: string; seed: string; steps?: string; set?: string[]; fresh?: boolean; json?: boolean }) => {
+      checkOutputDir('--out', o.out);
       const sets = [...(o.set ?? [])];
       const seed = intOption('--seed', o.seed, 0)!;
       sets.unshift(`seed=${seed}`);
