@@ -178,6 +178,32 @@ function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: st
   });
 }
 
+/**
+ * MathJax for the HTML export, from the npm package `mathjax` (v2: nbconvert's templates configure it through
+ * MathJax.Hub, the v2 API). nbconvert's default URL is a system path or a CDN; neither works offline on a fresh
+ * checkout, and the formulas then stay raw `$...$`.
+ */
+export const MATHJAX_FILE = repoPath('node_modules', 'mathjax', 'MathJax.js');
+/** nbconvert's own configuration of MathJax 2 (TeX input, CommonHTML output, the Safe extension). */
+const MATHJAX_CONFIG = 'TeX-AMS_CHTML-full,Safe';
+
+/**
+ * The MathJax URL as the HTML at `htmlDir` must write it: relative to that folder, so the page renders its
+ * formulas when opened from the checkout (file://) or served with the repository.
+ */
+export function mathjaxUrl(htmlDir: string): string {
+  const rel = path.relative(path.resolve(htmlDir), MATHJAX_FILE).split(path.sep).map(encodeURIComponent).join('/');
+  return `${rel}?config=${MATHJAX_CONFIG}`;
+}
+
+/** nbconvert's arguments for the HTML export of an executed notebook into outDir/<name>.html. */
+export function htmlExportArgs(ipynb: string, outDir: string, name: string): string[] {
+  return [
+    '-m', 'jupyter', 'nbconvert', '--to', 'html', ipynb, '--output-dir', outDir, '--output', `${name}.html`,
+    `--HTMLExporter.mathjax_url=${mathjaxUrl(outDir)}`,
+  ];
+}
+
 /** How long nbconvert waits for the kernel to start (nbclient's default is 60 s). */
 const KERNEL_STARTUP_TIMEOUT_S = 300;
 
@@ -254,7 +280,7 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
   }
   const exported = await runProcess(
     python,
-    ['-m', 'jupyter', 'nbconvert', '--to', 'html', ipynb, '--output-dir', outDir, '--output', `${name}.html`],
+    htmlExportArgs(ipynb, outDir, name),
     env,
     outDir,
   );

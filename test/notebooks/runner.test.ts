@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { describeFailure, findFailingCell, resolveNotebooks, runNotebooks, SKIP_MARK, type NotebookResult } from '../../lib/notebooks/runner';
+import { describeFailure, findFailingCell, htmlExportArgs, MATHJAX_FILE, mathjaxUrl, resolveNotebooks, runNotebooks, SKIP_MARK, type NotebookResult } from '../../lib/notebooks/runner';
+import { withPage } from '../../lib/display/chromium';
+import { repoPath } from '../../lib/paths';
 
 /** A notebook with the tslab kernelspec; cells starting with '# ' are markdown. */
 function notebook(cells: string[]): object {
@@ -26,7 +28,10 @@ function notebook(cells: string[]): object {
 }
 
 const NOTEBOOKS: Record<string, string[]> = {
-  good: ['# A good notebook', 'const answer: number = 6 * 7;\nconsole.error("a warning on stderr is not a failure");', 'await new Promise((r) => setTimeout(r, 10));\nconsole.log(`profile=${process.env.CROSSFLOW_PROFILE} answer=${answer}`);'],
+  good: [
+    '# A good notebook', 'const answer: number = 6 * 7;\nconsole.error("a warning on stderr is not a failure");', 'await new Promise((r) => setTimeout(r, 10));\nconsole.log(`profile=${process.env.CROSSFLOW_PROFILE} answer=${answer}`);',
+    '# Formulas: inline $z_t = t\\,z_1$ and displayed $$v = z_1 - (1-s)\\,z_0.$$',
+  ],
   throws: ['console.log("first");', '# Then it breaks', 'const data = [1, 2, 3];\nif (data.length === 3) throw new Error("bad data shape");', 'console.log("never runs");'],
   unawaited: ['console.log("first");', 'Promise.reject(new Error("nobody awaited me"));\nconsole.log("cell goes on");', 'console.log("never runs");'],
   timer: ['setTimeout(() => { throw new Error("thrown in a timer"); }, 0);', 'console.log("never runs");'],
@@ -109,4 +114,35 @@ test('tslab prints without the kernel hook are recognised too', () => {
 test('names resolve with or without .ipynb; an unknown name lists the available ones', () => {
   assert.deepEqual(resolveNotebooks(['good.ipynb', 'timer'], dir), ['good', 'timer']);
   assert.throws(() => resolveNotebooks(['nope'], dir), /unknown notebook "nope" .*available: good, throws, timer, unawaited/);
+});
+
+test('the HTML loads MathJax from the mathjax package, by a path relative to the page, and its formulas render offline', async () => {
+  // results/notebooks/<name>.html reaches the checkout's node_modules two folders up.
+  assert.equal(mathjaxUrl(repoPath('results', 'notebooks')), '../../node_modules/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe');
+  assert.ok(fs.statSync(MATHJAX_FILE).isFile(), `${MATHJAX_FILE} (npm package mathjax) is installed`);
+  const args = htmlExportArgs('/x/out/nb.ipynb', repoPath('results', 'notebooks'), 'nb');
+  assert.ok(args.includes('--HTMLExporter.mathjax_url=../../node_modules/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe'), args.join(' '));
+
+  const r = results.get('good')!;
+  const html = fs.readFileSync(r.html!, 'utf8');
+  const src = /<script src="([^"]*MathJax\.js[^"]*)">/.exec(html)?.[1];
+  assert.ok(src, 'a MathJax script tag');
+  assert.equal(src, mathjaxUrl(path.dirname(r.html!)));
+  assert.equal(path.resolve(path.dirname(r.html!), decodeURIComponent(src.split('?')[0])), MATHJAX_FILE, 'the page reaches the installed file');
+  assert.ok(html.includes('$z_t = t\\,z_1$'), 'the markdown keeps its TeX for MathJax');
+
+  // Opened as a file, as from the checkout (file://, so a CDN or server could not help): MathJax typesets both formulas.
+  const rendered = await withPage(async (page) => {
+    const failed: string[] = [];
+    page.on('requestfailed', (q) => failed.push(q.url()));
+    await page.goto(`file://${r.html}`);
+    await page.waitForFunction(() => document.querySelectorAll('.MathJax_CHTML').length >= 2, null, { timeout: 30_000 });
+    const counts = await page.evaluate(() => ({
+      math: document.querySelectorAll('.MathJax_CHTML').length,
+      display: document.querySelectorAll('.MJXc-display .MathJax_CHTML').length,
+      rawTex: document.body.innerText.includes('$z_t'),
+    }));
+    return { ...counts, mathjaxFailed: failed.filter((u) => u.includes('mathjax')) };
+  });
+  assert.deepEqual(rendered, { math: 2, display: 1, rawTex: false, mathjaxFailed: [] });
 });
