@@ -1,0 +1,129 @@
+// `crossflow ablate`: the paper's ablations (Table 3) as sweeps. Logic: lib/experiments/.
+//   crossflow ablate <study> [--profile P] [--seeds N] [--jobs J] [--rows a,b]   run what is not done, then report
+//   crossflow ablate <study> --dry-run                                          list what would run and what is done
+//   crossflow ablate <study> --rows R --seed K                                  one run, in this process (what a sweep's child runs)
+//   crossflow ablate <study> --report | crossflow ablate --overview              regenerate reports from result files
+// <study> is one of the registered studies, or `table3` for all five blocks in turn.
+import { Command, InvalidArgumentError } from 'commander';
+import * as path from 'path';
+import { initBackend } from '../../backend/select';
+import { CrossflowError, invalidValue } from '../../errors';
+import { parseProfile, Profile } from '../../notebooks/profile';
+import { defaultDirs, planStudy, SweepDirs } from '../../experiments/plan';
+import { writeOverview, writeStudyReport } from '../../experiments/report';
+import { runOne } from '../../experiments/runOne';
+import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies';
+import { sweep, SweepSummary } from '../../experiments/sweep';
+import type { Study } from '../../experiments/study';
+import { REPO_ROOT } from '../../paths';
+import { info, printReport } from '../report';
+
+function positiveInt(field: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${field} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+function nonNegativeInt(field: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${field} must be an integer >= 0, got '${value}'`);
+    return n;
+  };
+}
+
+interface AblateOptions {
+  profile: string;
+  seeds?: number;
+  seed?: number;
+  jobs: number;
+  rows?: string;
+  dryRun?: boolean;
+  report?: boolean;
+  overview?: boolean;
+  json?: boolean;
+  resultsDir?: string;
+  runsDir?: string;
+}
+
+function studiesOf(name: string | undefined): Study[] {
+  if (name === undefined) throw new CrossflowError(`name a study: ${[...Object.keys(STUDIES), 'table3'].join(', ')} (or pass --overview)`);
+  if (name === 'table3') return TABLE3_STUDIES.map(studyByName);
+  if (!STUDIES[name]) throw invalidValue('study', name, [...Object.keys(STUDIES), 'table3'].join(', '));
+  return [studyByName(name)];
+}
+
+/** Prints one line per 5% of training: a child's progress as the sweep shows it. */
+function progressLines(label: string): (p: { step: number; total: number; loss: number; etaS: number; stage: string }) => void {
+  let lastTenth = -1;
+  return (p) => {
+    const k = Math.floor((20 * p.step) / p.total);
+    if (k === lastTenth && p.step < p.total) return;
+    lastTenth = k;
+    info(`${label} ${p.stage === 'autoencoder' ? 'autoencoder ' : ''}step ${p.step}/${p.total} loss ${p.loss.toFixed(4)} ETA ${Math.round(p.etaS)} s`);
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('ablate')
+    .description("run a study of the paper's ablations (Table 3): every row x seed not yet done, each in its own process, then its report")
+    .argument('[study]', `${[...Object.keys(STUDIES), 'table3'].join(', ')}`)
+    .option('--profile <name>', 'smoke (tiny, CI), small (results/ablations), paper', 'small')
+    .option('--seeds <n>', 'seeds 0..n-1 (default: the profile\'s)', positiveInt('--seeds'))
+    .option('--seed <k>', 'run only seed k of one row (--rows), in this process', nonNegativeInt('--seed'))
+    .option('--jobs <n>', 'runs at a time, each with one BLAS thread when > 1', positiveInt('--jobs'), 1)
+    .option('--rows <a,b>', 'only these rows')
+    .option('--dry-run', 'list what would run and what is already done')
+    .option('--report', 'only regenerate REPORT.md, table.tex and figures from the result files')
+    .option('--overview', 'only regenerate results/ablations/README.md')
+    .option('--results-dir <dir>', 'results folder (default results/ablations; smoke: .cache/ablations-smoke/results)')
+    .option('--runs-dir <dir>', 'run directories with checkpoints (default .cache/ablations)')
+    .option('--json', 'print one JSON object on the last line of stdout')
+    .action(async (name: string | undefined, o: AblateOptions) => {
+      const profile: Profile = parseProfile(o.profile);
+      const defaults = defaultDirs(profile);
+      const dirs: SweepDirs = { results: o.resultsDir ? path.resolve(o.resultsDir) : defaults.results, runs: o.runsDir ? path.resolve(o.runsDir) : defaults.runs };
+      const rows = o.rows ? o.rows.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      if (o.overview && name === undefined) {
+        const file = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs);
+        printReport(!!o.json, { overview: file }, () => `wrote ${path.relative(REPO_ROOT, file)}`);
+        return;
+      }
+      const studies = studiesOf(name);
+      if (o.seed !== undefined) {
+        if (studies.length !== 1 || !rows || rows.length !== 1) throw new CrossflowError('--seed K runs one run: give one study and one row with --rows');
+        const [run] = planStudy(studies[0], profile, dirs, { rows, seed: o.seed });
+        await initBackend();
+        const result = await runOne(run, { log: info, onProgress: progressLines(`${run.row}/seed${run.seed}`) });
+        printReport(!!o.json, result, () => `${run.study}/${run.row}/seed${run.seed}: ${Object.entries(result.metrics).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`).join(', ')}\nwrote ${path.relative(REPO_ROOT, run.resultFile)}`);
+        return;
+      }
+      if (o.dryRun) {
+        const plans = studies.map((s) => ({ study: s.name, runs: planStudy(s, profile, dirs, { rows, seeds: o.seeds }).map((r) => ({ row: r.row, seed: r.seed, status: r.status, config_hash: r.configHash, run_dir: r.runDir, result: r.resultFile, command: r.command })) }));
+        printReport(!!o.json, { profile, studies: plans }, () =>
+          plans.map((p) => [`${p.study}:`, ...p.runs.map((r) => `  ${r.status.padEnd(7)} ${r.row}/seed${r.seed}  ${r.config_hash}  ${r.command}`)].join('\n')).join('\n'),
+        );
+        return;
+      }
+      const summaries: SweepSummary[] = [];
+      if (!o.report) {
+        await initBackend();
+        for (const s of studies) summaries.push(await sweep(s, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, log: info }));
+      }
+      const reports: Array<Awaited<ReturnType<typeof writeStudyReport>>> = [];
+      for (const s of studies) reports.push(await writeStudyReport(s, profile, dirs));
+      const overview = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs);
+      const failed = summaries.flatMap((s) => s.failed.map((f) => ({ study: s.study, ...f })));
+      printReport(!!o.json, { profile, sweeps: summaries, reports: reports.map((r) => r.report), overview }, () =>
+        [
+          ...summaries.map((s) => `${s.study}: ${s.ran} run, ${s.alreadyDone} already done, ${s.failed.length} failed, ${s.wallSeconds.toFixed(0)} s with --jobs ${s.jobs}`),
+          ...reports.map((r) => `wrote ${path.relative(REPO_ROOT, r.report)}`),
+        ].join('\n'),
+      );
+      if (failed.length)
+        throw new CrossflowError(`${failed.length} run(s) failed: ${failed.map((f) => `${f.study}/${f.run} (log ${f.log}):\n${f.tail}`).join('\n')}\nRerun the same command: finished runs are kept, the rest resume.`);
+    });
+}

@@ -1,0 +1,123 @@
+// A sweep: every pending run of a study, each in its own process (`crossflow ablate <study> --rows R
+// --seed K`, the command its result file records), J at a time. With J > 1 each child gets one BLAS
+// thread, so J jobs share the cores instead of fighting over them. The study's results folder is
+// locked for the sweep: a second sweep of the same study on the same folder is refused with a message.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as lockfile from 'proper-lockfile';
+import { CrossflowError } from '../errors';
+import { loadOrTrainAutoencoder } from '../train/data';
+import { presetConfig } from '../models/presets';
+import { REPO_ROOT } from '../paths';
+import type { Profile } from '../notebooks/profile';
+import { PlannedRun, planStudy, SweepDirs } from './plan';
+import { SCALES } from './scale';
+import type { Study } from './study';
+
+export interface SweepOptions {
+  profile: Profile;
+  dirs: SweepDirs;
+  jobs: number;
+  rows?: string[];
+  seeds?: number;
+  log?: (m: string) => void;
+}
+
+export interface SweepSummary {
+  study: string;
+  profile: Profile;
+  jobs: number;
+  planned: number;
+  alreadyDone: number;
+  ran: number;
+  failed: Array<{ run: string; log: string; tail: string }>;
+  wallSeconds: number;
+}
+
+const CLI = path.join(REPO_ROOT, 'bin', 'crossflow.js');
+
+function childArgs(run: PlannedRun, dirs: SweepDirs): string[] {
+  return ['ablate', run.study, '--profile', run.profile, '--rows', run.row, '--seed', String(run.seed), '--results-dir', dirs.results, '--runs-dir', dirs.runs];
+}
+
+/** Runs one planned run in a child process; resolves with its exit code. Its output goes to `<runDir>.log`. */
+function runChild(run: PlannedRun, dirs: SweepDirs, jobs: number, log: (m: string) => void): Promise<{ code: number; logFile: string }> {
+  const logFile = `${run.runDir}.log`;
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = fs.openSync(logFile, 'a');
+  const env = { ...process.env };
+  if (jobs > 1) env.OPENBLAS_NUM_THREADS = '1';
+  const name = `${run.row}/seed${run.seed}`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...childArgs(run, dirs)], { cwd: REPO_ROOT, env, stdio: ['ignore', out, 'pipe'] });
+    let pending = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      fs.writeSync(out, chunk);
+      pending += chunk.toString();
+      const lines = pending.split(/\r|\n/);
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) log(`[${name}] ${line.trim()}`);
+    });
+    child.on('close', (code) => {
+      fs.closeSync(out);
+      resolve({ code: code ?? 1, logFile });
+    });
+  });
+}
+
+function lastLines(file: string, n = 8): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export async function sweep(study: Study, opts: SweepOptions): Promise<SweepSummary> {
+  const log = opts.log ?? (() => {});
+  const dir = path.join(opts.dirs.results, study.name);
+  fs.mkdirSync(dir, { recursive: true });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 60_000, update: 10_000 });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ELOCKED')
+      throw new CrossflowError(`another sweep of '${study.name}' is running on ${dir} (lock ${dir}.lock); wait for it to finish, or stop it: its finished runs are kept and this command resumes the rest`);
+    throw err;
+  }
+  const t0 = Date.now();
+  try {
+    const plan = planStudy(study, opts.profile, opts.dirs, { rows: opts.rows, seeds: opts.seeds });
+    const pending = plan.filter((r) => r.status !== 'done');
+    log(`${study.name} (${opts.profile}): ${plan.length} runs, ${plan.length - pending.length} done, ${pending.length} to run, ${opts.jobs} at a time`);
+    // The autoencoder is shared by every run: train it once here, not in J children at once.
+    if (pending.length) {
+      const c = presetConfig(SCALES[opts.profile].preset);
+      await loadOrTrainAutoencoder({ ...c.autoencoder }, 0, c.data.imageSize, log);
+    }
+    const failed: SweepSummary['failed'] = [];
+    let next = 0;
+    let ran = 0;
+    const worker = async () => {
+      while (next < pending.length) {
+        const run = pending[next++];
+        log(`start ${run.row}/seed${run.seed} (${run.runDir})`);
+        const { code, logFile } = await runChild(run, opts.dirs, opts.jobs, log);
+        if (code === 0) {
+          ran++;
+          log(`done ${run.row}/seed${run.seed}: ${path.relative(REPO_ROOT, run.resultFile)}`);
+        } else failed.push({ run: `${run.row}/seed${run.seed}`, log: logFile, tail: lastLines(logFile) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.jobs, Math.max(1, pending.length)) }, worker));
+    const summary: SweepSummary = {
+      study: study.name, profile: opts.profile, jobs: opts.jobs, planned: plan.length, alreadyDone: plan.length - pending.length, ran, failed,
+      wallSeconds: (Date.now() - t0) / 1000,
+    };
+    if (ran > 0) fs.appendFileSync(path.join(opts.dirs.results, 'sweeps.jsonl'), JSON.stringify({ ...summary, failed: failed.length, finished: new Date().toISOString() }) + '\n');
+    return summary;
+  } finally {
+    await release();
+  }
+}
