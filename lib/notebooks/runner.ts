@@ -9,10 +9,13 @@
 // see its header for what tslab does without it.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { CrossflowError } from '../errors';
 import { repoPath } from '../paths';
+import { PROGRESS_FILE_ENV } from '../train/progress';
 import { CONFIG_SETS_ENV, Profile } from './profile';
+import { ProgressTail } from './progressTail';
 
 // The markers the kernel hook writes (outside a tslab kernel, requiring it only defines them).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,8 +40,13 @@ export interface RunOptions {
   sets?: string[];
   /** Python with Jupyter; default CROSSFLOW_PYTHON, else /usr/bin/python3. */
   python?: string;
-  /** Progress lines (e.g. to stderr). */
+  /**
+   * Progress lines (e.g. to stderr). With it, a notebook that trains (notebookProgress) also reports its steps,
+   * loss and ETA here while it runs, at most every `progressEveryS`.
+   */
   log?: (message: string) => void;
+  /** Seconds between two training-progress lines in `log` (default 10). */
+  progressEveryS?: number;
 }
 
 export interface FailingCell {
@@ -247,6 +255,19 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
     // Silences debugpy's frozen-modules warnings from ipykernel-based tooling.
     PYDEVD_DISABLE_FILE_VALIDATION: '1',
   };
+  // Training progress: the kernel appends records to a file named in the environment; a tail shows them.
+  delete env[PROGRESS_FILE_ENV];
+  const log = opts.log;
+  const progressDir = log ? fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-progress-')) : null;
+  let tail: ProgressTail | null = null;
+  let poller: NodeJS.Timeout | null = null;
+  if (progressDir && log) {
+    const file = path.join(progressDir, `${name}.jsonl`);
+    env[PROGRESS_FILE_ENV] = file;
+    tail = new ProgressTail(file, name, (m) => log(`[notebooks] ${m}`), (opts.progressEveryS ?? 10) * 1000);
+    const t = tail;
+    poller = setInterval(() => t.poll(), 1000);
+  }
   const timeout = opts.cellTimeoutS ?? defaultCellTimeout(opts.profile);
   const started = Date.now();
   const exec = await runProcess(
@@ -265,7 +286,11 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
     ],
     env,
     dir,
-  );
+  ).finally(() => {
+    if (poller) clearInterval(poller);
+    tail?.stop();
+    if (progressDir) fs.rmSync(progressDir, { recursive: true, force: true });
+  });
   const seconds = (Date.now() - started) / 1000;
   if (exec.code !== 0 || !fs.existsSync(ipynb)) {
     const { failing, error } = nbconvertFailure(exec.stderr, source);

@@ -1,5 +1,8 @@
 // Progress display: a cli-progress bar (loss, phase, ETA) for the command line, and a one-line
-// carriage-return display for notebooks (Jupyter redraws a stream line that starts with '\r').
+// carriage-return display for notebooks (Jupyter redraws a stream line that starts with '\r'). A notebook
+// executed by `crossflow notebooks` has no screen of its own: its progress also goes, as JSON lines, to the
+// file the runner names in CROSSFLOW_PROGRESS_FILE, and the runner shows them on the terminal.
+import * as fs from 'fs';
 import * as cliProgress from 'cli-progress';
 import type { ProgressInfo } from './trainer';
 
@@ -14,7 +17,8 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function fmtTime(s: number): string {
+/** 75 -> '1m15s', 9 -> '9s', NaN -> '?'. */
+export function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
@@ -41,13 +45,53 @@ export function cliProgressBar(): { update: (p: ProgressInfo) => void; stop: () 
   };
 }
 
-/** For notebooks: rewrites one status line in place at most every `everyMs`. */
+/** The variable naming the file a notebook kernel appends its progress records to (set by the notebook runner). */
+export const PROGRESS_FILE_ENV = 'CROSSFLOW_PROGRESS_FILE';
+
+/** One line of that file (JSON; a non-finite loss or ETA is written as null). */
+export interface ProgressRecord {
+  stage: ProgressInfo['stage'];
+  step: number;
+  total: number;
+  phase: ProgressInfo['phase'];
+  loss: number | null;
+  elapsedS: number;
+  etaS: number | null;
+}
+
+/**
+ * Appends progress records to the file named by CROSSFLOW_PROGRESS_FILE, or null when it is not set. A failed
+ * write (the runner gone, its folder removed) turns the writer off rather than failing the training.
+ */
+export function progressFileWriter(env: NodeJS.ProcessEnv = process.env): ((p: ProgressInfo) => void) | null {
+  const file = env[PROGRESS_FILE_ENV];
+  if (!file) return null;
+  let broken = false;
+  return (p) => {
+    if (broken) return;
+    const record: ProgressRecord = { stage: p.stage, step: p.step, total: p.total, phase: p.phase, loss: p.loss, elapsedS: p.elapsedS, etaS: p.etaS };
+    try {
+      fs.appendFileSync(file, JSON.stringify(record) + '\n');
+    } catch {
+      broken = true;
+    }
+  };
+}
+
+/**
+ * For notebooks: rewrites one status line in place at most every `everyMs` (and the first step of each stage);
+ * under `crossflow notebooks` the same updates also go to the runner's progress file.
+ */
 export function notebookProgress(everyMs = 1000): (p: ProgressInfo) => void {
   let last = 0;
+  let stage = '';
+  const toFile = progressFileWriter();
   return (p) => {
     const now = Date.now();
-    if (now - last < everyMs && p.step < p.total) return;
+    if (now - last < everyMs && p.step < p.total && p.stage === stage) return;
     last = now;
+    stage = p.stage;
+    toFile?.(p);
     const pct = ((100 * p.step) / p.total).toFixed(0).padStart(3);
     const what = p.stage === 'autoencoder' ? 'autoencoder' : `${p.phase} loss ${p.loss.toFixed(4)} (flow ${p.flow.toFixed(4)}, enc ${p.enc.toFixed(3)}, kl ${p.kl.toFixed(2)})`;
     process.stdout.write(`\r${pct}% step ${p.step}/${p.total} | ${what} | ${fmtTime(p.elapsedS)} elapsed, ETA ${fmtTime(p.etaS)}   ${p.step === p.total ? '\n' : ''}`);
