@@ -8,6 +8,7 @@ import { configSets, Profile } from '../notebooks/profile';
 import { presetConfig } from '../models/presets';
 import { applyOverrides, overrideKey, TrainConfig } from './config';
 import { singleObjectRow, SingleObjectRow } from './evaluate';
+import { readMetricsCsv } from './metricsCsv';
 import type { LoadedRun } from './generate';
 import type { TrainResult } from './trainer';
 
@@ -78,18 +79,9 @@ export const QUICKSTART_PROMPTS = [
   'a purple circle', 'an orange triangle',
 ];
 
-/** Reads metrics.csv into columns. */
+/** Reads metrics.csv into columns (numbers, except `phase`). */
 export function readMetrics(file: string): Record<string, number[]> & { phase: string[] } {
-  const [head, ...rows] = fs.readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  const out: Record<string, number[]> = {};
-  const phase: string[] = [];
-  for (const c of cols) if (c !== 'phase') out[c] = [];
-  for (const r of rows) {
-    const v = r.split(',');
-    cols.forEach((c, i) => (c === 'phase' ? phase.push(v[i]) : out[c].push(Number(v[i]))));
-  }
-  return Object.assign(out, { phase });
+  return readMetricsCsv(file);
 }
 
 /** Exponential moving average for smoothing noisy per-step losses. */
