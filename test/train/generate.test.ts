@@ -11,7 +11,7 @@ import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/train/config';
 import { normals } from '../../lib/train/data';
-import { generate, generateFrom, imageLatents, interpolate, loadRun } from '../../lib/train/generate';
+import { generate, generateFrom, imageLatents, interpolate, loadRun, sourceLatents } from '../../lib/train/generate';
 import { train } from '../../lib/train/trainer';
 
 // A tiny run on random 8x8x4 "latents" (the sampler does not care what the latents mean); its
@@ -44,9 +44,35 @@ test('indicator guidance: w = 1 is the unguided sampler, w = 3 differs; no tenso
   assert.ok(same(none.images[0].rgb, w1.images[0].rgb));
   assert.equal(w3.guidance, 'indicator');
   assert.ok(!same(none.images[0].rgb, w3.images[0].rgb));
-  // Interpolation endpoints are the two prompts' own latents.
-  const inter = interpolate(run, prompts[0], prompts[1], 2, { seed: 4 });
-  assert.equal(inter.images.length, 4);
+  // Interpolation: the sampler starts from the two prompts' own latents at the ends and the straight line between
+  // them inside. The flow's first call (t = 0) sees exactly the starting latents; record them.
+  const flow = run.models.flow;
+  const apply = flow.apply;
+  let start: { shape: number[]; values: Float32Array } | null = null;
+  flow.apply = (z, t, ind, ctx) => {
+    if (!start) start = { shape: z.shape, values: z.dataSync() as Float32Array };
+    return apply(z, t, ind, ctx);
+  };
+  const n = 2;
+  const inter = interpolate(run, prompts[0], prompts[1], n, { seed: 4, guidance: 'none' });
+  flow.apply = apply;
+  assert.equal(inter.images.length, n + 2);
+  const own = sourceLatents(run, prompts, 4); // (2, L, L, C): the prompts' sampled Text VE latents
+  const ownValues = own.dataSync();
+  const [za, zb] = [ownValues.slice(0, ownValues.length / 2), ownValues.slice(ownValues.length / 2)];
+  own.dispose();
+  const got = start as { shape: number[]; values: Float32Array } | null;
+  assert.ok(got, 'the flow was called');
+  assert.deepEqual(got.shape, [n + 2, ...own.shape.slice(1)]);
+  const row = (i: number) => got.values.subarray(i * za.length, (i + 1) * za.length);
+  const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>) => Array.from(x).reduce((m, v, k) => Math.max(m, Math.abs(v - y[k])), 0);
+  assert.ok(maxDiff(za, zb) > 0.1, 'the two prompts have different latents, so the checks below can tell them apart');
+  assert.deepEqual(Array.from(row(0)), Array.from(za), 'first endpoint: the first prompt\'s own latent');
+  assert.ok(maxDiff(row(n + 1), zb) < 1e-5, `last endpoint: the second prompt's own latent (max difference ${maxDiff(row(n + 1), zb)})`);
+  for (let i = 1; i <= n; i++) {
+    const line = Array.from(za, (v, k) => v + (zb[k] - v) * (i / (n + 1)));
+    assert.ok(maxDiff(row(i), line) < 1e-5, `row ${i} lies at ${i}/${n + 1} of the way`);
+  }
   run.dispose();
 });
 

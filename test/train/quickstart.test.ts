@@ -10,27 +10,56 @@ import { presetConfig } from '../../lib/models/presets';
 import type { TrainResult } from '../../lib/train/trainer';
 import { accuracyByShape, addConfusions, attributeDistances, shapeConfusion } from '../../lib/train/evaluate';
 
-test('the quickstart result file carries the command, seed count and full config beside the numbers', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-'));
-  const config = quickstartConfig('small');
-  const result: TrainResult = {
-    out: '/x', steps: 4000, resumedFrom: 0, seconds: 730.5, counts: { flow: 1, ve: 2, aux: 3, model: 3 }, lastLoss: 1.5, stoppedEarly: false,
+/** The words of a shell command line: bare words, or JSON-style double-quoted strings (as writeQuickstartResult quotes). */
+function shellWords(command: string): string[] {
+  return (command.match(/"(?:[^"\\]|\\.)*"|\S+/g) ?? []).map((w) => (w.startsWith('"') ? (JSON.parse(w) as string) : w));
+}
+
+/** The --set values of a `crossflow notebooks` command line. */
+function setsOf(command: string): string[] {
+  const words = shellWords(command);
+  const at = words.indexOf('--set');
+  return at < 0 ? [] : words.slice(at + 1);
+}
+
+test('the quickstart result file: named by profile and sets, a command that rebuilds its config, sampling settings from the config', () => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-')), 'not', 'yet', 'made');
+  const result = {
+    out: '/x', steps: 12, resumedFrom: 0, seconds: 730.5, counts: { flow: 1, ve: 2, aux: 3, model: 3 }, lastLoss: 1.5, stoppedEarly: false,
     autoencoder: { psnr: 29.5, seconds: 51, file: '/ae' },
   } as unknown as TrainResult;
-  const rows: QuickstartRow[] = [
-    { prompts: 'seen', n: 160, accuracy: 0.4, color: 0.9, shape: 0.4, one_object: 0.7 },
-    { prompts: 'heldout', n: 32, accuracy: 0.25, color: 0.8, shape: 0.3, one_object: 0.6 },
-  ];
-  const file = writeQuickstartResult('small', { backend: 'native', config, result, rows, perPrompt: 8 }, dir);
-  assert.equal(file, path.join(dir, 'single_object-small.json'));
-  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-  assert.match(r.command, /crossflow notebooks --profile small 02_quickstart/);
-  assert.equal(r.seeds, 1);
-  assert.deepEqual(r.config, config);
-  assert.deepEqual(r.sampling, { cfg: config.guidance.scale, steps: config.sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: 8 });
-  assert.deepEqual(r.rows, rows);
-  assert.equal(r.train_seconds, 730.5);
-  assert.equal(r.autoencoder_psnr, 29.5);
+  const rows: QuickstartRow[] = [{ prompts: 'seen', n: 160, accuracy: 0.4, color: 0.9, shape: 0.4, one_object: 0.7 }];
+
+  // The default run: its command is the notebook's own, with no --set.
+  const plain = quickstartConfig('small', []);
+  const file = writeQuickstartResult('small', { backend: 'native', config: plain, result, rows, perPrompt: 8 }, dir, []);
+  assert.equal(file, path.join(dir, 'single_object-small.json'), 'the folder is made on demand');
+  const text = fs.readFileSync(file, 'utf8');
+  assert.ok(text.endsWith('}\n'));
+  const r = JSON.parse(text);
+  assert.equal(r.command, 'npx crossflow notebooks --profile small 02_quickstart   (npm start runs it with profile small)');
+  assert.deepEqual(r.quickstart_recipe, QUICKSTART_RECIPE);
+  // Sampling is described by the config, not by the caller: w = guidance.scale, sample.steps, the fixed seed.
+  assert.deepEqual(r.sampling, { cfg: presetConfig('small').guidance.scale, steps: presetConfig('small').sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: 8 });
+
+  // With sets, one of which a shell would mangle without quotes: the file is named by their hash, and the command's
+  // --set words, split as a shell splits them, rebuild exactly the config the run used.
+  const sets = ['steps=12', 'guidance.scale=+2.5', 'optim.lr=2e-4'];
+  const config = quickstartConfig('small', sets);
+  assert.equal(config.guidance.badStep, 3, 'a quarter of the 12 steps');
+  const withSets = JSON.parse(fs.readFileSync(writeQuickstartResult('small', { backend: 'native', config, result, rows, perPrompt: 2 }, dir, sets), 'utf8'));
+  assert.ok(fs.existsSync(path.join(dir, `single_object-${quickstartName('small', sets)}.json`)));
+  assert.match(withSets.command, /--set steps=12 "guidance\.scale=\+2\.5" optim\.lr=2e-4$/);
+  assert.deepEqual(setsOf(withSets.command), sets);
+  assert.deepEqual(quickstartConfig('small', setsOf(withSets.command)), withSets.config);
+  assert.deepEqual(withSets.sampling, { cfg: 2.5, steps: config.sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: 2 });
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), r, 'the default run\'s file is left alone');
+
+  // The paper profile trains without the recipe, and a run without an autoencoder records none.
+  const paper = JSON.parse(fs.readFileSync(writeQuickstartResult('paper', { backend: 'cpu', config: quickstartConfig('paper', []), result: { ...result, autoencoder: null }, rows, perPrompt: 8 }, dir, []), 'utf8'));
+  assert.deepEqual(paper.quickstart_recipe, []);
+  assert.equal(paper.autoencoder_psnr, null);
+  assert.equal(paper.command, 'npx crossflow notebooks --profile paper 02_quickstart   (npm start runs it with profile small)');
 });
 
 test('accuracy by shape is the mean over the prompts naming each shape', () => {
