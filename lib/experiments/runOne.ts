@@ -90,7 +90,7 @@ export async function runOne(run: PlannedRun, opts: { log?: (m: string) => void;
   const log = opts.log ?? (() => {});
   fs.mkdirSync(run.runDir, { recursive: true });
   // Another sweep may be training this very run (a row two studies share): wait for it, up to a day.
-  const release = await lockfile.lock(run.runDir, { lockfilePath: `${run.runDir}.lock`, stale: 60_000, update: 10_000, retries: { retries: 8640, minTimeout: 10_000, maxTimeout: 10_000 } });
+  const release = await lockfile.lock(run.runDir, { lockfilePath: `${run.runDir}.lock`, stale: 10_000, update: 5_000, retries: { retries: 8640, minTimeout: 10_000, maxTimeout: 10_000 } });
   try {
     const total = totalSteps(run.config);
     const summaryFile = path.join(run.runDir, 'summary.json');

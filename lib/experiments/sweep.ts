@@ -80,10 +80,10 @@ export async function sweep(study: Study, opts: SweepOptions): Promise<SweepSumm
   fs.mkdirSync(dir, { recursive: true });
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 60_000, update: 10_000 });
+    release = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 10_000, update: 5_000 });
   } catch (err) {
     if ((err as { code?: string }).code === 'ELOCKED')
-      throw new CrossflowError(`another sweep of '${study.name}' is running on ${dir} (lock ${dir}.lock); wait for it to finish, or stop it: its finished runs are kept and this command resumes the rest`);
+      throw new CrossflowError(`another sweep of '${study.name}' is running on ${dir} (lock ${dir}.lock); wait for it to finish, or stop it: its finished runs are kept and this command resumes the rest (a lock left by a killed sweep goes stale within 10 s)`);
     throw err;
   }
   const t0 = Date.now();

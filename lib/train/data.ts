@@ -179,8 +179,10 @@ export function loadTrainingData(trained: TrainedAutoencoder, count: number, see
       mu.dispose();
     }
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(`${file}.tmp`, Buffer.from(latents.buffer));
-    fs.renameSync(`${file}.tmp`, file);
+    // A per-process temporary name: two runs that build the same cache at once must not share one.
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, Buffer.from(latents.buffer));
+    fs.renameSync(tmp, file);
   }
   return { latents, captions: samples.map((s) => s.captions), count, latentSize: L, latentChannels: C };
 }

@@ -1,0 +1,143 @@
+// Sweeps through the command line, as a researcher runs them: every study end to end in the smoke
+// profile (result files, reports, LaTeX, figures, the overview), and a sweep killed partway that,
+// resumed, ends with the same result files as an uninterrupted one, byte for byte apart from timings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { STUDIES, TABLE3_STUDIES } from '../../lib/experiments/studies';
+
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'bin', 'crossflow.js');
+
+function ablate(args: string[]): string {
+  return execFileSync(process.execPath, [CLI, 'ablate', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function resultFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/seed\d+(\.json|-samples\.png)$/.test(e.name)) out.push(path.relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** A result file without its wall-clock fields. */
+function withoutTiming(file: string): string {
+  if (file.endsWith('.png')) return fs.readFileSync(file).toString('base64');
+  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  delete r.timing;
+  return JSON.stringify(r, null, 2);
+}
+
+test('every study runs end to end in the smoke profile: result files, REPORT.md, table.tex, figures, overview', { timeout: 600_000 }, () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-ablate-'));
+  const dirs = ['--results-dir', path.join(base, 'results'), '--runs-dir', path.join(base, 'runs')];
+  const out = ablate(['table3', '--profile', 'smoke', '--jobs', '2', '--json', ...dirs]);
+  const report = JSON.parse(out.trim().split('\n').pop()!);
+  assert.equal(report.sweeps.length, TABLE3_STUDIES.length);
+  // Rows two blocks share are one run (one run directory, trained and evaluated once).
+  const runDirs = fs.readdirSync(path.join(base, 'runs')).filter((d) => !d.includes('.'));
+  assert.equal(runDirs.length, 12, 'distinct runs of Table 3: 16 rows, 4 of them shared');
+  for (const name of TABLE3_STUDIES) {
+    const study = STUDIES[name];
+    const dir = path.join(base, 'results', name);
+    for (const row of study.rows) {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, row.name, 'seed0.json'), 'utf8'));
+      assert.equal(r.command, `npx crossflow ablate ${name} --profile smoke --rows ${row.name} --seed 0 ${dirs.join(' ')}`);
+      assert.ok(Number.isFinite(r.metrics.fid) && r.metrics.fid > 0, `${name}/${row.name}: fid ${r.metrics.fid}`);
+      for (const k of ['single_seen', 'single_heldout', 'geneval_overall']) assert.ok(r.metrics[k] >= 0 && r.metrics[k] <= 1, `${name}/${row.name}: ${k}`);
+      assert.equal(r.eval_settings.cfg, row.cfg ?? study.cfg);
+    }
+    const md = fs.readFileSync(path.join(dir, 'REPORT.md'), 'utf8');
+    for (const row of study.rows) assert.ok(md.includes(`| ${row.label} |`), `${name}: REPORT.md lists ${row.label}`);
+    assert.match(md, /## Verdicts/);
+    const tex = fs.readFileSync(path.join(dir, 'table.tex'), 'utf8');
+    assert.match(tex, /\\toprule[\s\S]*\\midrule[\s\S]*\\bottomrule/);
+    assert.equal(tex.split('\n').filter((l) => l.endsWith('\\\\')).length, study.rows.length + 1);
+    for (const kind of ['metrics', 'samples']) for (const ext of ['svg', 'png', 'pdf']) assert.ok(fs.existsSync(path.join(base, 'results', 'figures', `ablation-${name}-smoke-${kind}.${ext}`)), `${name} ${kind}.${ext}`);
+  }
+  const readme = fs.readFileSync(path.join(base, 'results', 'README.md'), 'utf8');
+  const rows = TABLE3_STUDIES.reduce((s, n) => s + STUDIES[n].rows.length, 0);
+  assert.equal(readme.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| block')).length, rows);
+  // The study outside Table 3: block c on the quickstart recipe.
+  ablate(['guidance-recipe', '--profile', 'smoke', ...dirs]);
+  const recipe = JSON.parse(fs.readFileSync(path.join(base, 'results', 'guidance-recipe', 'autoguidance', 'seed0.json'), 'utf8'));
+  assert.deepEqual([recipe.config.model.predict, recipe.config.model.globalCond, recipe.config.enc.kind, recipe.config.guidance.mode], ['data', 'mlp', 'tt-contrast', 'autoguidance']);
+  assert.ok(fs.existsSync(path.join(base, 'results', 'guidance-recipe', 'REPORT.md')));
+  // A second sweep finds everything done and runs nothing.
+  const again = JSON.parse(ablate(['encoder', '--profile', 'smoke', '--json', ...dirs]).trim().split('\n').pop()!);
+  assert.equal(again.sweeps[0].ran, 0);
+  assert.equal(again.sweeps[0].alreadyDone, 3);
+});
+
+test('a sweep killed partway, then resumed, ends with the result files of an uninterrupted sweep', { timeout: 600_000 }, async () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-resume-'));
+  const results = path.join(base, 'results');
+  const runs = path.join(base, 'runs');
+  const args = ['encoder', '--profile', 'smoke', '--rows', 'encoder,ve', '--seeds', '2', '--results-dir', results, '--runs-dir', runs];
+  ablate(args);
+  const clean = path.join(base, 'clean');
+  fs.renameSync(results, clean);
+  fs.rmSync(runs, { recursive: true });
+  // Kill the sweep (and its children) as soon as some run has a checkpoint but is not finished.
+  const child = spawn(process.execPath, [CLI, 'ablate', ...args], { cwd: ROOT, stdio: 'ignore', detached: true });
+  const killedMidRun = await new Promise<boolean>((resolve) => {
+    const poll = setInterval(() => {
+      const dirs = fs.existsSync(runs) ? fs.readdirSync(runs).filter((d) => !d.includes('.')) : [];
+      const half = dirs.some((d) => fs.existsSync(path.join(runs, d, 'checkpoint.ckpt')) && !fs.existsSync(path.join(runs, d, 'summary.json')));
+      if (half) {
+        clearInterval(poll);
+        process.kill(-child.pid!, 'SIGKILL');
+        resolve(true);
+      }
+    }, 5);
+    child.on('exit', () => {
+      clearInterval(poll);
+      resolve(false);
+    });
+  });
+  assert.ok(killedMidRun, 'the sweep was killed with a half-trained run');
+  const partial = fs.existsSync(results) ? resultFiles(results) : [];
+  assert.ok(partial.length < resultFiles(clean).length, 'killed before the end');
+  await new Promise((r) => setTimeout(r, 11_000)); // the killed sweep's locks go stale
+  ablate(args);
+  const resumed = resultFiles(results);
+  assert.deepEqual(resumed, resultFiles(clean));
+  for (const f of resumed) assert.equal(withoutTiming(path.join(results, f)), withoutTiming(path.join(clean, f)), f);
+});
+
+test('a second sweep of the same study on the same folder is refused with a clear message', async () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-lock-'));
+  const lockfile = await import('proper-lockfile');
+  const dir = path.join(base, 'results', 'encoder');
+  fs.mkdirSync(dir, { recursive: true });
+  const release = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 10_000, update: 5_000 });
+  try {
+    assert.throws(() => ablate(['encoder', '--profile', 'smoke', '--results-dir', path.join(base, 'results'), '--runs-dir', path.join(base, 'runs')]), (e: { stderr: string }) => /another sweep of 'encoder' is running/.test(e.stderr));
+  } finally {
+    await release();
+  }
+});
+
+test('bad input names the field and the allowed values', () => {
+  const err = (args: string[]) => {
+    try {
+      ablate(args);
+      return '';
+    } catch (e) {
+      return (e as { stderr: string }).stderr;
+    }
+  };
+  assert.match(err(['tabel3', '--dry-run']), /study.*encoder, enc-loss, guidance, text-encoder, training, guidance-recipe, table3/);
+  assert.match(err(['encoder', '--rows', 'vae', '--dry-run']), /--rows.*encoder, encoder-noise, ve/);
+  assert.match(err(['encoder', '--profile', 'huge', '--dry-run']), /profile.*smoke, small, paper/);
+  assert.match(err(['encoder', '--seed', '0']), /one study and one row/);
+});
