@@ -14,6 +14,7 @@ import { configDifferences, getPath, learningRate, Phase, phasesOf, TrainConfig,
 import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { loadOrTrainAutoencoder, loadTrainingData, TextImageData, TrainedAutoencoder } from './data';
 import { Ema } from './ema';
+import { metricsCsvHeader, metricsCsvLine, METRICS_COLUMNS, truncateMetricsCsv } from './metricsCsv';
 import { drawStep, lossTerms } from './objective';
 import { yieldToEventLoop } from './progress';
 
@@ -73,7 +74,7 @@ export interface TrainResult {
   autoencoder: { psnr: number; seconds: number; file: string } | null;
 }
 
-export const CSV_COLUMNS = ['step', 'phase', 'lr', 'loss', 'flow', 'enc', 'kl', 'grad_norm', 'uncond', 'seconds'];
+export const CSV_COLUMNS = METRICS_COLUMNS;
 
 export function checkpointPath(out: string): string {
   return path.join(out, 'checkpoint.ckpt');
@@ -86,14 +87,6 @@ function stateTensors(models: Models, ema: Ema, opt: AdamW): Array<[string, tf.T
   for (const [n, m] of opt.m) out.push([`adam_m/${n}`, m]);
   for (const [n, v] of opt.v) out.push([`adam_v/${n}`, v]);
   return out;
-}
-
-/** Keeps the CSV rows up to `step` (a resumed run rewrites what came after its checkpoint). */
-function truncateCsv(file: string, step: number): void {
-  if (!fs.existsSync(file)) return;
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const kept = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[0]) <= step)];
-  fs.writeFileSync(file, kept.join('\n') + '\n');
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -175,10 +168,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       opt.step = ck.meta.adamStep;
       start = ck.meta.step;
       elapsedBefore = ck.meta.elapsedS;
-      truncateCsv(csvFile, start);
+      truncateMetricsCsv(csvFile, start);
       log(`resuming ${out} from step ${start}`);
     } else {
-      fs.writeFileSync(csvFile, CSV_COLUMNS.join(',') + '\n');
+      fs.writeFileSync(csvFile, metricsCsvHeader());
       for (const f of ['bad.ckpt', 'summary.json']) if (fs.existsSync(path.join(out, f))) fs.unlinkSync(path.join(out, f));
     }
     const counts = models.counts;
@@ -227,7 +220,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       lastLoss = loss;
       done = step + 1;
       const elapsedS = elapsedBefore + (Date.now() - t0) / 1000;
-      fs.appendFileSync(csvFile, [done, phase.name, lr.toExponential(4), loss, flow, enc, kl, gradNorm, uncond, elapsedS.toFixed(2)].join(',') + '\n');
+      fs.appendFileSync(csvFile, metricsCsvLine({ step: done, phase: phase.name, lr, loss, flow, enc, kl, gradNorm, uncond, seconds: elapsedS }));
       if (done === badStep) {
         ema.swap(all);
         writeCheckpoint(path.join(out, 'bad.ckpt'), meta(done, elapsedS), [...models.params.vars]);

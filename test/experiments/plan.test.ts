@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { canonicalJson, hashOf, planRun, planStudy, rowConfig } from '../../lib/experiments/plan';
-import { studyByName, STUDIES } from '../../lib/experiments/studies';
+import { studyByName, STUDIES } from '../../lib/experiments/studies/index';
 
 test('canonical JSON ignores key order at every level; hashes follow', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 3 }], c: 'z' } }), '{"a":{"c":"z","d":[1,{"x":3,"y":2}]},"b":1}');

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { STUDIES, TABLE3_STUDIES } from '../../lib/experiments/studies';
+import { STUDIES, TABLE3_STUDIES } from '../../lib/experiments/studies/index';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'crossflow.js');

@@ -6,7 +6,7 @@ import { klLoss, contrastiveLoss, CONTRASTIVE_LOGIT_SCALE_INIT } from '../../lib
 import { textVE, TextVEConfig } from '../../lib/models/textVE';
 import { ParamStore } from '../../lib/nn/params';
 import { convImageEncoder, encoderLoss } from '../../lib/models/encoderLoss';
-import { presetConfig } from '../../lib/models/presets';
+import { PRESET_NAMES, PRESETS, presetConfig } from '../../lib/models/presets';
 
 const near = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 
@@ -46,7 +46,12 @@ test('contrastive loss is symmetric InfoNCE with a raw logit scale', async () =>
 
 test('contrastive L_enc starts from enc.logitScale (default: the official ln(1/0.07))', async () => {
   await initBackend();
-  assert.equal(presetConfig('small').enc.logitScale, CONTRASTIVE_LOGIT_SCALE_INIT);
+  // ln(1/0.07) = 2.6593, the official code's raw (not exponentiated) scale; not 1/0.07 = 14.29.
+  for (const name of PRESET_NAMES.filter((n) => PRESETS[n].family === 'crossflow')) near(presetConfig(name).enc.logitScale, 2.659260036932778, 1e-12);
+  const p0 = new ParamStore(1);
+  encoderLoss(presetConfig('small').enc, { textTokens: 3, textDim: 5, latentSize: 2, latentChannels: 2 }, p0, 'aux');
+  near(p0.vars.get('aux.logit_scale')!.dataSync()[0], 2.659260036932778);
+  p0.dispose();
   for (const kind of ['it-contrast', 'tt-contrast'] as const) {
     const params = new ParamStore(1);
     encoderLoss({ kind, weight: 1, hidden: 4, logitScale: 14.3 }, { textTokens: 3, textDim: 5, latentSize: 2, latentChannels: 2 }, params, 'aux');

@@ -7,12 +7,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
 import { initBackend } from '../../backend/select';
-import { CrossflowError, invalidValue } from '../../errors';
+import { checkOutputDir, CrossflowError, invalidValue } from '../../errors';
 import { parseProfile, Profile } from '../../notebooks/profile';
 import { defaultDirs, planStudy, SweepDirs } from '../../experiments/plan';
 import { writeOverview, writeStudyReport } from '../../experiments/report';
 import { runOne } from '../../experiments/runOne';
-import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies';
+import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
 import { sweep, SweepSummary } from '../../experiments/sweep';
 import type { Study } from '../../experiments/study';
 import { REPO_ROOT } from '../../paths';
@@ -84,6 +84,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (name: string | undefined, o: AblateOptions) => {
       const profile: Profile = parseProfile(o.profile);
+      if (o.resultsDir) checkOutputDir('--results-dir', o.resultsDir);
+      if (o.runsDir) checkOutputDir('--runs-dir', o.runsDir);
       const defaults = defaultDirs(profile);
       const dirs: SweepDirs = { results: o.resultsDir ? path.resolve(o.resultsDir) : defaults.results, runs: o.runsDir ? path.resolve(o.runsDir) : defaults.runs };
       const rows = o.rows ? o.rows.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
