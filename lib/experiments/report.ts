@@ -34,6 +34,7 @@ export interface Comparison {
 export interface StudyResults {
   study: Study;
   profile: Profile;
+  dirs: SweepDirs;
   rows: RowResults[];
   comparisons: Comparison[];
   /** Result files left out because their config or evaluation is not today's. */
@@ -76,7 +77,7 @@ export function collectResults(study: Study, profile: Profile, dirs: SweepDirs):
     ) as Record<MetricName, PairedDifference>,
   }));
   const ourOrder = rows.filter((r) => r.stats.fid.n > 0).sort((x, y) => x.stats.fid.mean - y.stats.fid.mean).map((r) => r.row.name);
-  return { study, profile, rows, comparisons, stale, ourOrder, paperOrder: paperOrder(study) };
+  return { study, profile, dirs, rows, comparisons, stale, ourOrder, paperOrder: paperOrder(study) };
 }
 
 const isFraction = (m: MetricName) => m !== 'fid';
@@ -229,9 +230,8 @@ export async function sampleGrid(res: StudyResults): Promise<Buffer | null> {
   return renderImageGrid(images, { cols: prompts.length, rowLabels: labels, captions: [...prompts, ...new Array(images.length - prompts.length).fill('')], captionLines: 3 });
 }
 
-const resultDirs = new WeakMap<StudyResults, SweepDirs>();
 function resultFileOf(res: StudyResults, r: RowResults, seed: number): string {
-  return path.join(resultDirs.get(res)!.results, res.study.name, r.row.name, `seed${seed}.json`);
+  return path.join(res.dirs.results, res.study.name, r.row.name, `seed${seed}.json`);
 }
 
 export interface WrittenReport {
@@ -244,7 +244,6 @@ export interface WrittenReport {
 /** Writes REPORT.md, table.tex and the figures of one study; figures go to results/figures/ (smoke: beside the results). */
 export async function writeStudyReport(study: Study, profile: Profile, dirs: SweepDirs, opts: { figures?: boolean } = {}): Promise<WrittenReport> {
   const res = collectResults(study, profile, dirs);
-  resultDirs.set(res, dirs);
   const dir = path.join(dirs.results, study.name);
   fs.mkdirSync(dir, { recursive: true });
   const figDir = dirs.results.startsWith(repoPath('results')) ? repoPath('results', 'figures') : path.join(dirs.results, 'figures');
