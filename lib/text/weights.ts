@@ -1,21 +1,16 @@
-// Small named-weight files for the frozen encoders: `<name>.json` (manifest: how the weights were
-// made, config, vocabulary, and each tensor's name/shape/offset) next to `<name>.bin` (float32,
-// little-endian, concatenated). Committed under datasets/encoders/ so tests and CI never retrain.
+// The frozen encoders' files: `<name>.json`, a human-readable manifest (how the weights were made, config,
+// vocabulary, metrics, loss curve), next to `<name>.bin`, a weights file (lib/nn/weightsFile.ts, the format
+// checkpoints and judges use too: a JSON header with each tensor's name and shape, then float32 data).
+// Committed under datasets/encoders/ so tests and CI never retrain.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
+import { readWeightsFile, weightsToTensors, writeWeightsFile, WeightsFile } from '../nn/weightsFile';
 import { repoPath } from '../paths';
 
 export const ENCODERS_DIR = repoPath('datasets', 'encoders');
-
-export interface WeightSpec {
-  name: string;
-  shape: number[];
-  /** Offset in float32 elements into the .bin file. */
-  offset: number;
-}
 
 export interface EncoderManifest {
   name: string;
@@ -39,28 +34,29 @@ export interface EncoderManifest {
   metrics: Record<string, number>;
   /** Training loss every few steps, for the notebook's curves. */
   lossCurve: Array<[number, number]>;
-  weights: WeightSpec[];
+}
+
+/** The header metadata of an encoder's `.bin` weights file. */
+export interface EncoderWeightsMeta {
+  kind: 'text-encoder';
+  name: string;
 }
 
 export function manifestPath(name: string, dir = ENCODERS_DIR): string {
   return path.join(dir, `${name}.json`);
 }
 
-export function saveWeights(manifest: Omit<EncoderManifest, 'weights'>, weights: Record<string, tf.Tensor>, dir = ENCODERS_DIR): EncoderManifest {
+export function weightsPath(name: string, dir = ENCODERS_DIR): string {
+  return path.join(dir, `${name}.bin`);
+}
+
+/** Writes `<name>.bin` (tensors sorted by name) and `<name>.json`. */
+export function saveWeights(manifest: EncoderManifest, weights: Record<string, tf.Tensor>, dir = ENCODERS_DIR): EncoderManifest {
   fs.mkdirSync(dir, { recursive: true });
-  const specs: WeightSpec[] = [];
-  let offset = 0;
-  const names = Object.keys(weights).sort();
-  for (const name of names) {
-    specs.push({ name, shape: weights[name].shape, offset });
-    offset += weights[name].size;
-  }
-  const buffer = new Float32Array(offset);
-  for (const s of specs) buffer.set(weights[s.name].dataSync() as Float32Array, s.offset);
-  const full: EncoderManifest = { ...manifest, weights: specs };
-  fs.writeFileSync(path.join(dir, `${manifest.name}.bin`), Buffer.from(buffer.buffer));
-  fs.writeFileSync(manifestPath(manifest.name, dir), JSON.stringify(full, null, 1) + '\n');
-  return full;
+  const meta: EncoderWeightsMeta = { kind: 'text-encoder', name: manifest.name };
+  writeWeightsFile(weightsPath(manifest.name, dir), meta, Object.keys(weights).sort().map((k) => [k, weights[k]] as [string, tf.Tensor]));
+  fs.writeFileSync(manifestPath(manifest.name, dir), JSON.stringify(manifest, null, 1) + '\n');
+  return manifest;
 }
 
 export function readManifest(name: string, dir = ENCODERS_DIR): EncoderManifest {
@@ -73,14 +69,21 @@ export function readManifest(name: string, dir = ENCODERS_DIR): EncoderManifest 
 /** Loads the manifest and its tensors (as plain tensors; callers keep them frozen). */
 export function loadWeights(name: string, dir = ENCODERS_DIR): { manifest: EncoderManifest; weights: Record<string, tf.Tensor> } {
   const manifest = readManifest(name, dir);
-  const bytes = fs.readFileSync(path.join(dir, `${name}.bin`));
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const weights: Record<string, tf.Tensor> = {};
-  for (const s of manifest.weights) {
-    const size = s.shape.reduce((a, b) => a * b, 1);
-    weights[s.name] = tf.tensor(all.subarray(s.offset, s.offset + size), s.shape);
-  }
-  return { manifest, weights };
+  const file = weightsFile(name, dir);
+  return { manifest, weights: weightsToTensors(file) };
+}
+
+/** The encoder's weights file, checked to be this encoder's. */
+function weightsFile(name: string, dir: string): WeightsFile<EncoderWeightsMeta> {
+  const retrain = `npx crossflow data train-encoder ${name} --seed 0`;
+  const file = readWeightsFile<EncoderWeightsMeta>(weightsPath(name, dir), {
+    what: `text encoder '${name}' weights`,
+    missing: (f) => `text encoder '${name}' has a manifest but no weights at ${f}; create them with: ${retrain}`,
+    fallback: () => `The committed copy can be restored with git; or re-create it with: ${retrain}`,
+  });
+  if (file.meta?.kind !== 'text-encoder' || file.meta.name !== name)
+    throw new CrossflowError(`${weightsPath(name, dir)} holds ${JSON.stringify(file.meta)}, not text encoder '${name}'s weights; re-create it with: ${retrain}`);
+  return file;
 }
 
 /**
