@@ -15,6 +15,7 @@ import { measureArithmetic, measureInterpolation } from '../../latent/measure';
 import { LoadedRun, loadRun } from '../../train/generate';
 import { gitCommit, writeFileAtomic } from '../../experiments/runOne';
 import { info, printReport } from '../report';
+import { LATENT_RESULTS, writeLatentReport } from '../../latent/report';
 
 const nonNegInt = (field: string) => (v: string) => {
   const n = Number(v);
@@ -196,5 +197,13 @@ export function register(program: Command): void {
       } finally {
         run.dispose();
       }
+    });
+
+  latent
+    .command('report')
+    .description('results/latent/REPORT.md from the measurement files there')
+    .option('--dir <dir>', 'folder of measurement files', LATENT_RESULTS)
+    .action((o: { dir: string }) => {
+      info(`wrote ${writeLatentReport(o.dir)}`);
     });
 }
