@@ -5,7 +5,9 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { applyOverrides, TrainConfig, validateConfig } from '../train/config';
+import { applyOverrides } from '../config/overrides';
+import type { TrainConfig } from '../config/schema';
+import { validateConfig } from '../train/config';
 import { presetConfig } from '../models/presets';
 import { invalidValue } from '../errors';
 import type { Profile } from '../notebooks/profile';

@@ -9,9 +9,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expandTime, SIGMA_MIN } from './path';
 
-export const PREDICTIONS = ['velocity', 'data'] as const;
-export type Prediction = (typeof PREDICTIONS)[number];
-
 export const DATA_PREDICTION_MIN_GAP = 0.05;
 
 /** v from a prediction z1_hat of the image latent at (z_t, t): (z1_hat - (1 - s) z_t) / max(1 - (1 - s) t, gap). */

@@ -1,9 +1,8 @@
 // Training times t in (0, 1). CrossFlow (following SD3) samples t from a logit-normal:
 // t = sigmoid(m + s n), n ~ N(0, 1), which puts more training signal in the middle of the path.
 import { invalidValue } from '../errors';
+import { TIME_SAMPLERS, TimeSampler } from '../config/choices';
 
-export const TIME_SAMPLERS = ['logit-normal', 'uniform'] as const;
-export type TimeSampler = (typeof TIME_SAMPLERS)[number];
 
 export interface TimeSamplerConfig {
   kind: TimeSampler;

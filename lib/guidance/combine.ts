@@ -7,9 +7,8 @@
 // w = 1 (or mode 'none') is the plain conditional velocity.
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
+import { GUIDANCE_MODES, GuidanceMode } from '../config/choices';
 
-export const GUIDANCE_MODES = ['none', 'indicator', 'autoguidance', 'cfg'] as const;
-export type GuidanceMode = (typeof GUIDANCE_MODES)[number];
 
 export function parseGuidanceMode(value: string, field = 'guidance.mode'): GuidanceMode {
   if ((GUIDANCE_MODES as readonly string[]).includes(value)) return value as GuidanceMode;

@@ -7,7 +7,7 @@ import { EncLoss, encoderLoss } from './encoderLoss';
 import { TextVE, textVE } from './textVE';
 import { ParamStore } from '../nn/params';
 import { velocityFromData } from '../flow/parametrisation';
-import type { TrainConfig } from '../train/config';
+import type { TrainConfig } from '../config/schema';
 
 export interface TextShape {
   /** Tokens per caption n and token width d of the frozen text encoder. */

@@ -11,14 +11,11 @@
 // sampling never runs them.
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
+import { ENC_LOSSES, EncLossKind, IMAGE_ENCODERS, ImageEncoderKind } from '../config/choices';
 import { Linear, circularNeighbourhood3x3, gelu, linear } from '../nn/layers';
 import { ParamStore } from '../nn/params';
 import { contrastiveLoss } from './veLosses';
 
-export const ENC_LOSSES = ['none', 'tt-recon', 'tt-contrast', 'it-contrast'] as const;
-export type EncLossKind = (typeof ENC_LOSSES)[number];
-export const IMAGE_ENCODERS = ['mlp', 'conv'] as const;
-export type ImageEncoderKind = (typeof IMAGE_ENCODERS)[number];
 
 export interface EncLossConfig {
   kind: EncLossKind;

@@ -13,10 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CrossAttention, SelfAttention, crossAttention, selfAttention } from '../nn/attention';
 import { Linear, gelu, layerNorm, linear, modulate, silu, timestepEmbedding } from '../nn/layers';
 import { Init, ParamStore } from '../nn/params';
-
-/** The global read-outs of z_t (see FlowTransformerConfig.globalCond). */
-export const GLOBAL_CONDS = ['none', 'linear', 'mlp'] as const;
-export type GlobalCond = (typeof GLOBAL_CONDS)[number];
+import type { GlobalCond } from '../config/choices';
 
 export interface FlowTransformerConfig {
   latentChannels: number; // C

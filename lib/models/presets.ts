@@ -1,42 +1,7 @@
 // Named model presets: one registry for CrossFlow sizes and the standard flow-matching baseline
 // sizes matched to them in parameter count (within 10%; what is counted is said in paramCounts()).
 import { CrossflowError, invalidValue } from '../errors';
-import type { TrainConfig } from '../train/config';
-import { KIND_WEIGHTS } from '../data/shapes/generate';
-import { CONTRASTIVE_LOGIT_SCALE_INIT } from './veLosses';
-
-/** Everything not size-specific: the paper's recipe at CPU scale. */
-export function baseConfig(): TrainConfig {
-  return {
-    family: 'crossflow',
-    preset: 'small',
-    seed: 0,
-    // 4000 steps: ~10 min for `small` on the 2 quiet cores (0.15 s/step), inside the 15-minute budget.
-    steps: 4000,
-    batchSize: 64,
-    strategy: 'joint',
-    stage1Steps: 0,
-    finetuneFraction: 0.35,
-    // Paper: AdamW betas (0.9, 0.9), wd 0.03, lr 1e-4 with 5k warm-up at 300K steps, constant. At a few
-    // thousand steps a higher lr, a short warm-up and a cosine decay are needed (constant 2000 steps: 21%
-    // single-object accuracy; cosine 4000: 29%; peak 2e-3 instead of 1e-3: 36.5% ± 3.8 against 24.6% ± 3.4 over
-    // 3 seeds, seen pairs, w = 3; results/quickstart/README.md).
-    optim: { lr: 2e-3, warmupSteps: 100, schedule: 'cosine', minLrFraction: 0.1, beta1: 0.9, beta2: 0.9, weightDecay: 0.03, eps: 1e-8 },
-    emaDecay: 0.995,
-    flow: { time: 'logit-normal', timeMean: 0, timeStd: 1, sigmaMin: 1e-5 },
-    model: { patchSize: 2, width: 128, depth: 4, heads: 4, mlpRatio: 4, init: 'adaln-zero', indicatorForm: 'token', posEmbed: 'sincos', globalCond: 'none', predict: 'velocity' },
-    ve: { width: 64, layers: 2, heads: 4, ffn: 256, dropout: 0.1, reductions: 2, variant: 've', noiseStd: 0.1 },
-    // Official code form is the default (the paper's 1e-4 standard KL is kl.form=paper kl.weight=1e-4).
-    kl: { form: 'code', weight: 1e-2 },
-    enc: { kind: 'it-contrast', weight: 1, hidden: 256, logitScale: CONTRASTIVE_LOGIT_SCALE_INIT, imageEncoder: 'mlp', convChannels: 64 },
-    guidance: { mode: 'indicator', uncondProb: 0.1, scale: 3, badStep: 0 },
-    text: { encoder: 'random' },
-    data: { dataset: 'shapes', trainCount: 20000, imageSize: 32, mix: { ...KIND_WEIGHTS } },
-    autoencoder: { kind: 'patch', channels: 32, latentChannels: 4, steps: 600, batchSize: 64, lr: 2e-3, klWeight: 1e-4 },
-    sample: { steps: 50 },
-    log: { checkpointEvery: 200 },
-  };
-}
+import { beforeFieldsExisted, defaultConfig, TrainConfig } from '../config/schema';
 
 export interface PresetSpec {
   family: 'crossflow' | 'baseline';
@@ -101,7 +66,7 @@ export const PRESET_NAMES = Object.keys(PRESETS);
 export function presetConfig(name: string): TrainConfig {
   const spec = PRESETS[name];
   if (!spec) throw invalidValue('--preset', name, PRESET_NAMES.join(', '));
-  const c = baseConfig();
+  const c = defaultConfig();
   c.preset = name;
   c.family = spec.family;
   c.model = { ...c.model, ...spec.model };
@@ -120,17 +85,6 @@ export function presetFamily(name: string): 'crossflow' | 'baseline' {
   if (!spec) throw new CrossflowError(`unknown preset ${JSON.stringify(name)}; allowed: ${PRESET_NAMES.join(', ')}`);
   return spec.family;
 }
-
-/**
- * What runs written before a field existed did, for each field added since: an older run without
- * model.posEmbed trained learned positions, whatever today's default is.
- */
-const BEFORE_FIELD_EXISTED = {
-  optim: { schedule: 'constant', minLrFraction: 0.1 },
-  model: { posEmbed: 'learned', globalCond: 'none', predict: 'velocity' },
-  data: { mix: { ...KIND_WEIGHTS } },
-  enc: { logitScale: CONTRASTIVE_LOGIT_SCALE_INIT, imageEncoder: 'mlp', convChannels: 64 },
-};
 
 /**
  * Options our results showed useless, removed from the code (results/quickstart/README.md keeps their
@@ -172,7 +126,7 @@ export function withoutRetiredOptions(old: TrainConfig): TrainConfig {
  */
 export function completeConfig(old: TrainConfig): TrainConfig {
   old = withoutRetiredOptions(old);
-  const defaults = (PRESETS[old.preset] ? presetConfig(old.preset) : baseConfig()) as unknown as Record<string, unknown>;
+  const defaults = (PRESETS[old.preset] ? presetConfig(old.preset) : defaultConfig()) as unknown as Record<string, unknown>;
   const fill = (have: Record<string, unknown>, want: Record<string, unknown>): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...have };
     for (const [k, v] of Object.entries(want)) {
@@ -181,5 +135,5 @@ export function completeConfig(old: TrainConfig): TrainConfig {
     }
     return out;
   };
-  return fill(fill(old as unknown as Record<string, unknown>, BEFORE_FIELD_EXISTED), defaults) as unknown as TrainConfig;
+  return fill(fill(old as unknown as Record<string, unknown>, beforeFieldsExisted()), defaults) as unknown as TrainConfig;
 }

@@ -7,12 +7,11 @@
 // 've' z0 = mu + exp(logvar / 2) * eps (the full VE, the final choice).
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
+import { VE_VARIANTS, VeVariant } from '../config/choices';
 import { scaledDotProduct } from '../nn/attention';
 import { Linear, layerNorm, linear } from '../nn/layers';
 import { ParamStore } from '../nn/params';
 
-export const VE_VARIANTS = ['plain', 'noise', 've'] as const;
-export type VeVariant = (typeof VE_VARIANTS)[number];
 
 export interface TextVEConfig {
   /** Frozen text encoder: tokens per caption n and token width d. */

@@ -2,9 +2,8 @@
 // CLIP-style contrastive loss used by the T-T / I-T contrast variants.
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
+import { KL_FORMS, KlForm } from '../config/choices';
 
-export const KL_FORMS = ['paper', 'code'] as const;
-export type KlForm = (typeof KL_FORMS)[number];
 /** Default weights of each form: paper lambda = 1e-4; official code 1e-2. */
 export const KL_DEFAULT_WEIGHT: Record<KlForm, number> = { paper: 1e-4, code: 1e-2 };
 
@@ -48,4 +47,3 @@ export function contrastiveLoss(a: tf.Tensor2D, b: tf.Tensor2D, logitScale: tf.T
   });
 }
 
-export const CONTRASTIVE_LOGIT_SCALE_INIT = Math.log(1 / 0.07);

@@ -2,9 +2,8 @@
 // decay to a floor (what short CPU-scale runs need: the last steps at a small lr are where samples
 // sharpen; see results/quickstart/README.md).
 import { invalidValue } from '../errors';
+import { LR_SCHEDULES, LrSchedule } from '../config/choices';
 
-export const LR_SCHEDULES = ['constant', 'cosine'] as const;
-export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 export interface ScheduleSpec {
   /** Peak learning rate (reached at the end of warm-up). */

@@ -13,7 +13,8 @@ import { indicatorBatch } from '../guidance/indicator';
 import { klLoss } from '../models/veLosses';
 import type { Models } from '../models/crossflow';
 import type { EncodedText, TextEncoder } from '../text/encoder';
-import type { Phase, TrainConfig } from './config';
+import type { TrainConfig } from '../config/schema';
+import type { Phase } from './config';
 import type { TextImageData } from './data';
 
 export interface StepDraw {

@@ -17,7 +17,7 @@ import { checkPromptWords } from '../../lib/latent/vocabulary';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { captionTokenizer } from '../../lib/text/tokenizer';
-import { applyOverrides } from '../../lib/train/config';
+import { applyOverrides } from '../../lib/config/overrides';
 import { normals } from '../../lib/train/data';
 import { loadRun } from '../../lib/train/generate';
 import { train } from '../../lib/train/trainer';

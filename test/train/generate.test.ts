@@ -9,7 +9,7 @@ import { initBackend } from '../../lib/backend/select';
 import { generateShapes, sampleForCaption } from '../../lib/data/shapes';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
-import { applyOverrides } from '../../lib/train/config';
+import { applyOverrides } from '../../lib/config/overrides';
 import { normals } from '../../lib/train/data';
 import { generate, generateFrom, imageLatents, interpolate, loadRun, sourceLatents } from '../../lib/train/generate';
 import { train } from '../../lib/train/trainer';

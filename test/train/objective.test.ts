@@ -9,7 +9,7 @@ import { timesFrom } from '../../lib/flow/time';
 import { buildModels } from '../../lib/models/crossflow';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
-import { applyOverrides } from '../../lib/train/config';
+import { applyOverrides } from '../../lib/config/overrides';
 import { TextImageData, normals } from '../../lib/train/data';
 import { drawStep, lossTerms } from '../../lib/train/objective';
 

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { initBackend } from '../../backend/select';
 import { checkOutputDir, invalidValue } from '../../errors';
 import { PRESET_NAMES, PRESETS, presetConfig } from '../../models/presets';
-import { applyOverrides } from '../../train/config';
+import { applyOverrides } from '../../config/overrides';
 import { autoencoderFile, loadOrTrainAutoencoder } from '../../train/data';
 import { cliProgressBar } from '../../train/progress';
 import { train } from '../../train/trainer';
