@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up: system packages, npm packages, the tslab Jupyter kernel.
+# Idempotent set-up: system packages, npm packages, the tslab Jupyter kernel, and (optional) the
+# TensorFlow runtime for the `tfjs-node` backend (scripts/setup-tensorflow.sh; --gpu: tfjs-node-gpu).
 # Each stage checks first and skips work already done, so a second run takes seconds.
 # Where apt-get cannot be used (macOS, a non-root account, CROSSFLOW_NO_APT=1) it prints what
 # is missing and how to install it, and stops; it goes on once those are present.
@@ -84,3 +85,8 @@ if ! grep -qw tslab <<<"$kernels"; then
 else
   log "tslab kernel: registered"
 fi
+
+# --- 4. Optional: the real TensorFlow runtime (tfjs-node built from TensorFlow's wheel) ----------
+# Never stops the set-up: where it cannot be built it says why in one line and `native` runs.
+# `bash scripts/setup.sh --gpu` (or CROSSFLOW_GPU=1) builds tfjs-node-gpu for CUDA 12 instead.
+bash scripts/setup-tensorflow.sh "$@" || log "tensorflow backend: set-up step failed; the native backend runs"
