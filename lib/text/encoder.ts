@@ -3,8 +3,10 @@
 // expects. Weakest to strongest: random table < word2vec < lm (masked-word transformer trained
 // on captions only) < clip (text tower trained contrastively against images).
 // All outputs have roughly unit variance per entry, and zeros at padding positions.
+//
+// This file holds only what the encoders share (the interface and small helpers); it imports none of
+// them. Loading one by name is lib/text/registry.ts, which sits above the four encoder modules.
 import * as tf from '@tensorflow/tfjs';
-import { invalidValue } from '../errors';
 import { Tokenizer, TokenizeOptions, DEFAULT_MAX_TOKENS } from './tokenizer';
 import type { EncoderManifest } from './weights';
 
@@ -61,31 +63,4 @@ export function tokenTensors(tok: Tokenizer, captions: string[], maxTokens = DEF
 
 export function provenanceOf(m: EncoderManifest): EncoderProvenance {
   return { seed: m.seed, steps: m.steps, trainingSeconds: m.trainingSeconds, command: m.command, metrics: m.metrics };
-}
-
-/** Loads a frozen text encoder by name (weights from datasets/encoders/, nothing is trained here). */
-export async function loadTextEncoder(name: TextEncoderName | string): Promise<TextEncoder> {
-  switch (name) {
-    case 'random':
-      return (require('./random') as typeof import('./random')).loadRandomEncoder();
-    case 'word2vec':
-      return (require('./word2vec') as typeof import('./word2vec')).loadWord2VecEncoder();
-    case 'lm':
-      return (require('./lm') as typeof import('./lm')).loadLmEncoder();
-    case 'clip':
-      return (require('./clip') as typeof import('./clip')).loadClip().text;
-    default:
-      throw invalidValue('text encoder', name, TEXT_ENCODERS.join(', '));
-  }
-}
-
-/** One table row per encoder: what the notebook and `crossflow data encoders` report. */
-export async function describeEncoders(): Promise<Array<{ name: string; dim: number; maxTokens: number; params: number; trainingSeconds: number; steps: number; seed: number; command: string }>> {
-  const rows = [];
-  for (const name of TEXT_ENCODERS) {
-    const e = await loadTextEncoder(name);
-    rows.push({ name, dim: e.dim, maxTokens: e.maxTokens, params: e.paramCount, trainingSeconds: e.provenance.trainingSeconds, steps: e.provenance.steps, seed: e.provenance.seed, command: e.provenance.command });
-    e.dispose();
-  }
-  return rows;
 }

@@ -1,13 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
-import { loadTextEncoder, TEXT_ENCODERS } from '../../lib/text/encoder';
+import { loadTextEncoder, TEXT_ENCODERS } from '../../lib/text/registry';
 import { loadLmEncoder, trainLm, LM_DEFAULTS } from '../../lib/text/lm';
 import { readWord2VecCache } from '../../lib/text/word2vec';
 import { loadClip, clipRetrieval } from '../../lib/text/clip';
 import { sampleForCaption, shapesToTensor } from '../../lib/data/shapes';
 import { CrossflowError } from '../../lib/errors';
+import { repoPath } from '../../lib/paths';
 
 const CAPTIONS = ['a red circle', 'a green triangle above a yellow square', 'a handwritten seven'];
 
@@ -132,4 +135,17 @@ test('clip hard negatives: differ from the caption, stay in the caption language
     if (neg.split(' ').sort().join(' ') === s.caption.split(' ').sort().join(' ')) swapped++;
   }
   assert.ok(swapped > 20, String(swapped));
+});
+
+test('imports point one way: registry -> the four encoders -> encoder (the shared interface); no inline require in lib/text', () => {
+  const dir = repoPath('lib', 'text');
+  const importsOf = (file: string): string[] =>
+    [...fs.readFileSync(path.join(dir, `${file}.ts`), 'utf8').matchAll(/(?:from|import|require)\s*\(?\s*['"]\.\/([^'"]+)['"]/g)].map((m) => m[1]);
+  const encoders = ['random', 'word2vec', 'lm', 'clip'];
+  assert.deepEqual(importsOf('registry').filter((m) => encoders.includes(m)).sort(), [...encoders].sort(), 'the registry imports every encoder');
+  const shared = importsOf('encoder');
+  assert.deepEqual(shared.filter((m) => [...encoders, 'registry'].includes(m)), [], `encoder.ts imports ${shared.join(', ')}`);
+  for (const e of encoders) assert.ok(!importsOf(e).includes('registry'), `${e} does not import the registry`);
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.ts')))
+    assert.doesNotMatch(fs.readFileSync(path.join(dir, f), 'utf8'), /\brequire\(/, `lib/text/${f} has no inline require`);
 });

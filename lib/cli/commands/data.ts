@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const { initBackend } = (require('../../backend/select') as typeof import('../../backend/select'));
       await initBackend();
-      const { describeEncoders } = (require('../../text/encoder') as typeof import('../../text/encoder'));
+      const { describeEncoders } = (require('../../text/registry') as typeof import('../../text/registry'));
       const rows = await describeEncoders();
       printReport(!!opts.json, { encoders: rows }, () =>
         rows.map((r) => `${r.name.padEnd(9)} d=${String(r.dim).padEnd(4)} n=${r.maxTokens} params=${String(r.params).padEnd(8)} trained ${r.steps} steps in ${r.trainingSeconds} s  (${r.command})`).join('\n'),
