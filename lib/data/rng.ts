@@ -43,6 +43,14 @@ export function makeRng(key: string): Rng {
   return rng;
 }
 
+/** Standard normals (n) from a seeded stream. */
+export function normals(key: string, n: number): Float32Array {
+  const rng = makeRng(key);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.normal();
+  return out;
+}
+
 /** The generator of one sample: a stable key so the same (seed, split, index) gives the same sample. */
 export function sampleRng(dataset: string, split: string, seed: number, index: number): Rng {
   return makeRng(`${dataset}:${split}:${seed}:${index}`);

@@ -7,7 +7,7 @@ import { genevalPrompts, GENEVAL_TASKS } from '../eval/geneval/prompts';
 import { genevalScores } from '../eval/geneval/score';
 import { judgeShapes, loadJudge } from '../eval/judges';
 import { evaluateShapesImages } from '../eval/shapesEval';
-import { generate, LoadedRun } from '../train/generate';
+import { generate, LoadedRun } from '../sampling/generate';
 import { singleObjectRow } from '../train/evaluate';
 import type { EvalSizes } from './scale';
 

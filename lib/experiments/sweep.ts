@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as lockfile from 'proper-lockfile';
 import { CrossflowError } from '../errors';
-import { loadOrTrainAutoencoder } from '../train/data';
+import { loadOrTrainAutoencoder } from '../trainingData/latents';
 import { presetConfig } from '../models/presets';
 import { REPO_ROOT } from '../paths';
 import type { Profile } from '../notebooks/profile';

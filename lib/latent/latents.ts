@@ -3,8 +3,8 @@
 // paper, or spherical), all as (N, L, L, C) tensors that the flow then carries to images.
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError, invalidValue } from '../errors';
-import { generateFrom, LoadedRun, SampleOptions } from '../train/generate';
-import { normals } from '../train/data';
+import { generateFrom, LoadedRun, SampleOptions } from '../sampling/generate';
+import { normals } from '../data/rng';
 import { LinearCombination } from './expression';
 import { checkPromptWords } from './vocabulary';
 

@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { COLORS, SHAPES, Color, Shape, isHeldoutPair } from '../data/shapes/world';
 import { judgeShapes, loadJudge } from '../eval/judges/index';
-import { generateFrom, LoadedRun } from '../train/generate';
-import { normals } from '../train/data';
+import { generateFrom, LoadedRun } from '../sampling/generate';
+import { normals } from '../data/rng';
 import { LinearCombination } from './expression';
 import { combineLatents, encodeTexts, interpolationPath, PathMode, standardise } from './latents';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sampleForCaption } from '../data/shapes/generate';
 import { COLORS, SHAPES, colorShapePairs } from '../data/shapes/world';
 import { judgeShapes, loadJudge } from '../eval/judges';
-import { generate, LoadedRun, SampleOptions } from './generate';
+import { generate, LoadedRun, SampleOptions } from '../sampling/generate';
 
 export interface SingleObjectResult {
   prompts: number;

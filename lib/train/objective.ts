@@ -15,7 +15,7 @@ import type { Models } from '../models/crossflow';
 import type { EncodedText, TextEncoder } from '../text/encoder';
 import type { TrainConfig } from '../config/schema';
 import type { Phase } from './config';
-import type { TextImageData } from './data';
+import type { TextImageData } from '../trainingData/latents';
 
 export interface StepDraw {
   indices: Int32Array;

@@ -4,7 +4,7 @@
 // file the runner names in CROSSFLOW_PROGRESS_FILE, and the runner shows them on the terminal.
 import * as fs from 'fs';
 import * as cliProgress from 'cli-progress';
-import type { ProgressInfo } from './trainer';
+import type { Phase } from './config';
 
 /**
  * Lets the event loop run once (pending I/O, timers, signals). Long training loops await this every
@@ -15,6 +15,22 @@ import type { ProgressInfo } from './trainer';
  */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** What the trainer reports after each step (and each autoencoder step before training). */
+export interface ProgressInfo {
+  step: number;
+  total: number;
+  phase: Phase['name'];
+  loss: number;
+  flow: number;
+  enc: number;
+  kl: number;
+  lr: number;
+  elapsedS: number;
+  etaS: number;
+  /** 'autoencoder' while the dataset's autoencoder trains first (step/total count its steps). */
+  stage: 'autoencoder' | 'model';
 }
 
 /** 75 -> '1m15s', 9 -> '9s', NaN -> '?'. */

@@ -10,7 +10,7 @@ import { applyOverrides, overrideKey } from '../config/overrides';
 import type { TrainConfig } from '../config/schema';
 import { singleObjectRow, SingleObjectRow } from './evaluate';
 import { readMetricsCsv } from './metricsCsv';
-import type { LoadedRun } from './generate';
+import type { LoadedRun } from '../sampling/generate';
 import type { TrainResult } from './trainer';
 
 

@@ -15,26 +15,11 @@ import { configDifferences, getPath } from '../config/overrides';
 import type { TrainConfig } from '../config/schema';
 import { learningRate, Phase, phasesOf, totalSteps, validateConfig } from './config';
 import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
-import { loadOrTrainAutoencoder, loadTrainingData, TextImageData, TrainedAutoencoder } from './data';
+import { loadOrTrainAutoencoder, loadTrainingData, TextImageData, TrainedAutoencoder } from '../trainingData/latents';
 import { Ema } from './ema';
 import { metricsCsvHeader, metricsCsvLine, METRICS_COLUMNS, truncateMetricsCsv } from './metricsCsv';
 import { drawStep, lossTerms } from './objective';
-import { yieldToEventLoop } from './progress';
-
-export interface ProgressInfo {
-  step: number;
-  total: number;
-  phase: Phase['name'];
-  loss: number;
-  flow: number;
-  enc: number;
-  kl: number;
-  lr: number;
-  elapsedS: number;
-  etaS: number;
-  /** 'autoencoder' while the dataset's autoencoder trains first (step/total count its steps). */
-  stage: 'autoencoder' | 'model';
-}
+import { ProgressInfo, yieldToEventLoop } from './progress';
 
 export interface TrainOptions {
   config: TrainConfig;

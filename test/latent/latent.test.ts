@@ -18,8 +18,8 @@ import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { captionTokenizer } from '../../lib/text/tokenizer';
 import { applyOverrides } from '../../lib/config/overrides';
-import { normals } from '../../lib/train/data';
-import { loadRun } from '../../lib/train/generate';
+import { normals } from '../../lib/data/rng';
+import { loadRun } from '../../lib/sampling/generate';
 import { train } from '../../lib/train/trainer';
 
 const ROOT = path.join(__dirname, '..', '..');

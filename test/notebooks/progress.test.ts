@@ -9,8 +9,7 @@ import * as path from 'path';
 import { formatProgress, ProgressTail } from '../../lib/notebooks/progressTail';
 import { runNotebook } from '../../lib/notebooks/runner';
 import { REPO_ROOT } from '../../lib/paths';
-import { notebookProgress, progressFileWriter, PROGRESS_FILE_ENV, ProgressRecord } from '../../lib/train/progress';
-import type { ProgressInfo } from '../../lib/train/trainer';
+import { notebookProgress, progressFileWriter, PROGRESS_FILE_ENV, ProgressInfo, ProgressRecord } from '../../lib/train/progress';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-progress-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));

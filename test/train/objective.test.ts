@@ -10,7 +10,8 @@ import { buildModels } from '../../lib/models/crossflow';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/config/overrides';
-import { TextImageData, normals } from '../../lib/train/data';
+import { normals } from '../../lib/data/rng';
+import type { TextImageData } from '../../lib/trainingData/latents';
 import { drawStep, lossTerms } from '../../lib/train/objective';
 
 function tinyData(count = 16): TextImageData {

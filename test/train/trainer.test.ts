@@ -12,7 +12,8 @@ import { applyOverrides, configDifferences } from '../../lib/config/overrides';
 import type { TrainConfig } from '../../lib/config/schema';
 import { phasesOf, validateConfig } from '../../lib/train/config';
 import { readCheckpoint, writeCheckpoint } from '../../lib/train/checkpoint';
-import { TextImageData, normals } from '../../lib/train/data';
+import { normals } from '../../lib/data/rng';
+import type { TextImageData } from '../../lib/trainingData/latents';
 import { Ema } from '../../lib/train/ema';
 import { checkpointPath, train } from '../../lib/train/trainer';
 

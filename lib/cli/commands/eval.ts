@@ -24,7 +24,7 @@ import { parseCaption } from '../../data/shapes/captions';
 import { MnistDataset } from '../../data/mnist';
 import { trainJudges, parseJudgeNames } from '../../eval/judges/train';
 import { judgesReport } from '../../eval/judgesReport';
-import { loadRun, generate } from '../../train/generate';
+import { loadRun, generate } from '../../sampling/generate';
 import { genevalPrompts } from '../../eval/geneval/prompts';
 import { genevalScores } from '../../eval/geneval/score';
 import { loadJudge, judgeShapes } from '../../eval/judges';

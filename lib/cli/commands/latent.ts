@@ -12,7 +12,7 @@ import { writePngRgb } from '../../eval/folder';
 import { parseExpression } from '../../latent/expression';
 import { bilinearGrid, combineLatents, ENCODE_MODES, EncodeMode, interpolationPath, PATH_MODES, PathMode, sampleFromLatents } from '../../latent/latents';
 import { measureArithmetic, measureInterpolation } from '../../latent/measure';
-import { LoadedRun, loadRun } from '../../train/generate';
+import { LoadedRun, loadRun } from '../../sampling/generate';
 import { gitCommit, writeFileAtomic } from '../../experiments/runOne';
 import { info, printReport } from '../report';
 import { LATENT_RESULTS, writeLatentReport } from '../../latent/report';

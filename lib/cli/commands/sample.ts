@@ -1,5 +1,5 @@
 // `crossflow sample --run DIR --prompts FILE --out DIR2 [--cfg W] [--steps N] [--seed S] [--guidance MODE] [--guidance-interval LO HI]`:
-// one image per caption line -> DIR2/<index>.png and DIR2/samples.jsonl. Logic: lib/train/generate.ts.
+// one image per caption line -> DIR2/<index>.png and DIR2/samples.jsonl. Logic: lib/sampling/generate.ts.
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
@@ -7,7 +7,7 @@ import { initBackend } from '../../backend/select';
 import { checkOutputDir, CrossflowError, ensureOutputDir, invalidValue } from '../../errors';
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
-import { generate, loadRun } from '../../train/generate';
+import { generate, loadRun } from '../../sampling/generate';
 import { accuracyByShape, addConfusions, ShapeConfusion, singleObjectRow, SingleObjectRow, veAttributeDistances } from '../../train/evaluate';
 import { info, printReport } from '../report';
 

@@ -5,7 +5,7 @@ import { initBackend } from '../../backend/select';
 import { checkOutputDir, invalidValue } from '../../errors';
 import { PRESET_NAMES, PRESETS, presetConfig } from '../../models/presets';
 import { applyOverrides } from '../../config/overrides';
-import { autoencoderFile, loadOrTrainAutoencoder } from '../../train/data';
+import { autoencoderFile, loadOrTrainAutoencoder } from '../../trainingData/latents';
 import { cliProgressBar } from '../../train/progress';
 import { train } from '../../train/trainer';
 import { info, printReport } from '../report';

@@ -14,9 +14,10 @@ import { buildModels, Models } from '../models/crossflow';
 import type { TextEncoder } from '../text/encoder';
 import { loadTextEncoder } from '../text/registry';
 import type { TrainConfig } from '../config/schema';
-import { assignFrom, CheckpointFile, readCheckpoint } from './checkpoint';
-import { loadOrTrainAutoencoder, normals, TrainedAutoencoder } from './data';
-import { CheckpointMeta, checkpointPath } from './trainer';
+import { normals } from '../data/rng';
+import { assignFrom, CheckpointFile, readCheckpoint } from '../train/checkpoint';
+import { CheckpointMeta, checkpointPath } from '../train/trainer';
+import { loadOrTrainAutoencoder, TrainedAutoencoder } from '../trainingData/latents';
 
 export interface LoadedRun {
   dir: string;

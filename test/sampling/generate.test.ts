@@ -10,8 +10,8 @@ import { generateShapes, sampleForCaption } from '../../lib/data/shapes';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/config/overrides';
-import { normals } from '../../lib/train/data';
-import { generate, generateFrom, imageLatents, interpolate, loadRun, sourceLatents } from '../../lib/train/generate';
+import { normals } from '../../lib/data/rng';
+import { generate, generateFrom, imageLatents, interpolate, loadRun, sourceLatents } from '../../lib/sampling/generate';
 import { train } from '../../lib/train/trainer';
 
 // A tiny run on random 8x8x4 "latents" (the sampler does not care what the latents mean); its

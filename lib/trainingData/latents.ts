@@ -8,13 +8,12 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { generateShapes, KIND_WEIGHTS, shapesToTensor, ShapesSample } from '../data/shapes';
 import type { SceneKind } from '../data/shapes/captions';
-import { makeRng } from '../data/rng';
+import { makeRng, normals } from '../data/rng';
 import { Autoencoder, AutoencoderConfig, autoencoder } from '../models/autoencoder';
 import { ParamStore } from '../nn/params';
 import { AdamW } from '../optim/adamw';
-import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
-import { psnrOf } from './metrics';
-import { yieldToEventLoop } from './progress';
+import { assignFrom, readCheckpoint, writeCheckpoint } from '../train/checkpoint';
+import { yieldToEventLoop } from '../train/progress';
 import { repoPath } from '../paths';
 
 export const DATASETS_DIR = repoPath('datasets');
@@ -67,14 +66,6 @@ export function autoencoderFile(s: AutoencoderSettings, seed: number, imageSize:
 
 function aeConfig(s: AutoencoderSettings, imageSize: number): AutoencoderConfig {
   return { kind: s.kind, imageSize, latentChannels: s.latentChannels, channels: s.channels, klWeight: s.klWeight };
-}
-
-/** Standard normals (n) from a seeded stream. */
-export function normals(key: string, n: number): Float32Array {
-  const rng = makeRng(key);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.normal();
-  return out;
 }
 
 /** Loads the cached autoencoder or trains and caches it. */
@@ -132,6 +123,12 @@ export async function loadOrTrainAutoencoder(
   writeCheckpoint(file, meta, [...params.vars]);
   log(`autoencoder: test PSNR ${testPsnr.toFixed(2)} dB on ${AE_TEST_COUNT} test images, latent scale ${scale.toFixed(4)}, ${meta.trainSeconds.toFixed(0)} s`);
   return { ae, meta, file };
+}
+
+/** Per-image PSNR in dB for images in [0, 1]: (B, H, W, 3) x 2 -> B numbers. */
+export function psnrOf(a: tf.Tensor4D, b: tf.Tensor4D): number[] {
+  const mse = tf.tidy(() => a.sub(b).square().mean([1, 2, 3]).dataSync());
+  return Array.from(mse, (m) => 10 * Math.log10(1 / Math.max(m, 1e-10)));
 }
 
 /** Mean PSNR (dB, images in [0, 1]) of encode(mean) -> decode over samples. */
