@@ -1,9 +1,11 @@
 // Latent arithmetic and interpolation, measured rather than shown off, with the Shapes judge.
-// Arithmetic: colour swaps  "a c1 s1" - "a c1 s2" + "a c2 s2" -> a c2 s1, and
-//             shape swaps   "a c1 s1" - "a c2 s1" + "a c2 s2" -> a c1 s2, over every c1 != c2, s1 != s2;
-// a sample succeeds when the judge's most confident object is the target's colour and shape. Beside it,
-// the ceiling (the target's own prompt) and the floor (a standardised N(0, I) latent, as a VE latent
-// under its prior), and the same split into targets that are held-out pairs (never seen in training).
+// Arithmetic: "a c1 s1" - "a c1 s2" + "a c2 s2" -> a c2 s1 over every c1 != c2, s1 != s2 (360 expressions
+// with 6 colours and 4 shapes). Each is at once a colour swap (of "a c1 s1": c1 -> c2) and a shape swap
+// (of "a c2 s2": s2 -> s1): the issue's two families are the same parallelogram, so the set holds each
+// expression once. A sample succeeds when the judge's most confident object is the target's colour and
+// shape. Beside it, the ceiling (the target's own prompt) and the floor (a standardised N(0, I) latent, as
+// a VE latent under its prior), with as many samples per target, and the split into targets that are
+// held-out pairs (never seen in training).
 // Interpolation: along paths between two single-object prompts, where the judge's reading switches
 // from the first prompt to the second, whether it switches once, and how even the steps are.
 import * as tf from '@tensorflow/tfjs';
@@ -18,24 +20,18 @@ const article = (c: string) => (/^[aeiou]/.test(c) ? 'an' : 'a');
 export const promptOf = (c: Color, s: Shape) => `${article(c)} ${c} ${s}`;
 
 export interface ArithmeticItem {
-  kind: 'color-swap' | 'shape-swap';
   combo: LinearCombination;
   expression: string;
   target: { color: Color; shape: Shape };
 }
 
-/** The systematic set: every colour swap and every shape swap (720 expressions with 6 colours, 4 shapes). */
+/** The systematic set: every parallelogram "a c1 s1" - "a c1 s2" + "a c2 s2" -> a c2 s1 (360 with 6 colours, 4 shapes). */
 export function arithmeticSet(): ArithmeticItem[] {
   const out: ArithmeticItem[] = [];
-  const item = (kind: ArithmeticItem['kind'], plus1: string, minus: string, plus2: string, target: ArithmeticItem['target']): ArithmeticItem => ({
-    kind, target,
-    combo: new Map([[plus1, 1], [minus, -1], [plus2, 1]]),
-    expression: `"${plus1}" - "${minus}" + "${plus2}"`,
-  });
   for (const c1 of COLORS) for (const c2 of COLORS) for (const s1 of SHAPES) for (const s2 of SHAPES) {
     if (c1 === c2 || s1 === s2) continue;
-    out.push(item('color-swap', promptOf(c1, s1), promptOf(c1, s2), promptOf(c2, s2), { color: c2, shape: s1 }));
-    out.push(item('shape-swap', promptOf(c1, s1), promptOf(c2, s1), promptOf(c2, s2), { color: c1, shape: s2 }));
+    const [plus1, minus, plus2] = [promptOf(c1, s1), promptOf(c1, s2), promptOf(c2, s2)];
+    out.push({ combo: new Map([[plus1, 1], [minus, -1], [plus2, 1]]), expression: `"${plus1}" - "${minus}" + "${plus2}"`, target: { color: c2, shape: s1 } });
   }
   return out;
 }
@@ -76,7 +72,7 @@ const rate = (ok: boolean[]): RateRow => ({ rate: ok.filter(Boolean).length / Ma
 export interface ArithmeticResult {
   /** Per sampling seed, so runs can be pooled or spread shown. */
   seeds: number[];
-  arithmetic: { all: RateRow; colorSwap: RateRow; shapeSwap: RateRow; seenTargets: RateRow; heldoutTargets: RateRow };
+  arithmetic: { all: RateRow; seenTargets: RateRow; heldoutTargets: RateRow };
   ceiling: { all: RateRow; seenTargets: RateRow; heldoutTargets: RateRow };
   floor: { all: RateRow };
   /** Unstandardised sums, the paper's step left out. */
@@ -85,12 +81,15 @@ export interface ArithmeticResult {
 
 export async function measureArithmetic(run: LoadedRun, opts: { seeds: number; cfg: number; mode?: 'mean' | 'sampled'; log?: (m: string) => void }): Promise<ArithmeticResult> {
   const items = arithmeticSet();
+  // The references get as many samples per target as the arithmetic set has expressions per target (15).
+  const perTarget = items.length / (COLORS.length * SHAPES.length);
   const targets = COLORS.flatMap((c) => SHAPES.map((s) => ({ color: c, shape: s })));
+  const refTargets = targets.flatMap((t) => Array.from({ length: perTarget }, () => t));
   const ok = { arith: [] as boolean[], raw: [] as boolean[], ceil: [] as boolean[], floor: [] as boolean[] };
-  const flags = { arithHeld: [] as boolean[], ceilHeld: [] as boolean[], kind: [] as string[] };
+  const held = { arith: [] as boolean[], ceil: [] as boolean[] };
   const seeds = Array.from({ length: opts.seeds }, (_, k) => k);
   for (const seed of seeds) {
-    opts.log?.(`arithmetic, seed ${seed}: ${items.length} expressions, ${targets.length} direct prompts, ${targets.length} random latents`);
+    opts.log?.(`arithmetic, seed ${seed}: ${items.length} expressions (standardised and not), ${refTargets.length} direct prompts, ${refTargets.length} random latents`);
     const enc = { mode: opts.mode ?? 'sampled', seed } as const;
     const z = combineLatents(run, items.map((it) => it.combo), enc);
     ok.arith.push(...(await readsTarget(sampleAll(run, z, opts.cfg, seed), items.map((it) => it.target))));
@@ -98,27 +97,24 @@ export async function measureArithmetic(run: LoadedRun, opts: { seeds: number; c
     const zr = combineLatents(run, items.map((it) => it.combo), { ...enc, standardise: false });
     ok.raw.push(...(await readsTarget(sampleAll(run, zr, opts.cfg, seed), items.map((it) => it.target))));
     zr.dispose();
-    items.forEach((it) => { flags.arithHeld.push(isHeldoutPair(it.target.color, it.target.shape)); flags.kind.push(it.kind); });
-    const zd = encodeTexts(run, targets.map((t) => promptOf(t.color, t.shape)), enc);
-    ok.ceil.push(...(await readsTarget(sampleAll(run, zd, opts.cfg, seed), targets)));
-    zd.dispose();
-    targets.forEach((t) => flags.ceilHeld.push(isHeldoutPair(t.color, t.shape)));
+    items.forEach((it) => held.arith.push(isHeldoutPair(it.target.color, it.target.shape)));
+    // Direct prompts: each target's prompt with perTarget different latent samples (sub-seeds of this seed).
+    const direct = Array.from({ length: perTarget }, (_, k) => encodeTexts(run, targets.map((t) => promptOf(t.color, t.shape)), { ...enc, seed: seed * 1000 + k }));
+    const zd = tf.tidy(() => tf.stack(direct, 1).reshape([refTargets.length, ...direct[0].shape.slice(1)]) as tf.Tensor4D); // target-major
+    tf.dispose(direct);
+    ok.ceil.push(...(await readsTarget(sampleAll(run, zd, opts.cfg, seed), refTargets)));
+    refTargets.forEach((t) => held.ceil.push(isHeldoutPair(t.color, t.shape)));
     const [, L, , C] = zd.shape;
-    const zn = tf.tidy(() => standardise(tf.tensor4d(normals(`latent-floor:${seed}`, targets.length * L * L * C), [targets.length, L, L, C])));
-    ok.floor.push(...(await readsTarget(sampleAll(run, zn, opts.cfg, seed), targets)));
+    zd.dispose();
+    const zn = tf.tidy(() => standardise(tf.tensor4d(normals(`latent-floor:${seed}`, refTargets.length * L * L * C), [refTargets.length, L, L, C])));
+    ok.floor.push(...(await readsTarget(sampleAll(run, zn, opts.cfg, seed), refTargets)));
     zn.dispose();
   }
   const pick = (v: boolean[], mask: boolean[]) => v.filter((_, i) => mask[i]);
   return {
     seeds,
-    arithmetic: {
-      all: rate(ok.arith),
-      colorSwap: rate(pick(ok.arith, flags.kind.map((k) => k === 'color-swap'))),
-      shapeSwap: rate(pick(ok.arith, flags.kind.map((k) => k === 'shape-swap'))),
-      seenTargets: rate(pick(ok.arith, flags.arithHeld.map((h) => !h))),
-      heldoutTargets: rate(pick(ok.arith, flags.arithHeld)),
-    },
-    ceiling: { all: rate(ok.ceil), seenTargets: rate(pick(ok.ceil, flags.ceilHeld.map((h) => !h))), heldoutTargets: rate(pick(ok.ceil, flags.ceilHeld)) },
+    arithmetic: { all: rate(ok.arith), seenTargets: rate(pick(ok.arith, held.arith.map((h) => !h))), heldoutTargets: rate(pick(ok.arith, held.arith)) },
+    ceiling: { all: rate(ok.ceil), seenTargets: rate(pick(ok.ceil, held.ceil.map((h) => !h))), heldoutTargets: rate(pick(ok.ceil, held.ceil)) },
     floor: { all: rate(ok.floor) },
     unstandardised: { all: rate(ok.raw) },
   };
