@@ -1,34 +1,51 @@
-// Backend selection: order, override, clear errors; and the CLI's --json convention.
+// Backend selection: the default order without a model, the choice by measured step time with one
+// (measured once, then read from the timings file), the override, clear errors; and the CLI's --json convention.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { backendFingerprint, BackendWorkload, forgetChoice, initBackend } from '../../lib/backend/select';
+import { findTfjsNode } from '../../lib/backend/tensorflow';
+import { readTimings, recordTimings } from '../../lib/backend/timings';
 
 const root = path.join(__dirname, '..', '..');
 const cli = path.join(root, 'bin', 'crossflow.js');
+const tensorflowBuild = findTfjsNode('@tensorflow/tfjs-node');
+const needsTwo = tensorflowBuild ? false : 'needs a second fast backend: tfjs-node is not installed here (bash scripts/setup-tensorflow.sh)';
 
 function run(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
 }
 
-test('crossflow backend --json picks native here and prints one JSON object on the last line', () => {
+const tmpFile = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cf-select-')), name);
+
+test('crossflow backend --json without a model takes native by the default order and prints one JSON object on the last line', () => {
   const out = execFileSync(process.execPath, [cli, 'backend', '--json'], { cwd: root, encoding: 'utf8', env: { ...process.env, CROSSFLOW_BACKEND: '' } });
   const lines = out.trim().split('\n');
   const report = JSON.parse(lines[lines.length - 1]);
   assert.equal(report.backend, 'native');
   assert.equal(report.tfjsBackend, 'native');
+  assert.equal(report.chosenBy, tensorflowBuild ? 'default-order' : 'only-candidate');
+  assert.equal(report.timings, null);
   assert.equal(report.versions['@tensorflow/tfjs'], '4.22.0');
   assert.ok(report.blasThreads >= 1);
   assert.match(report.blasLibrary, /blas/);
-  // tfjs-node is an npm alias of plain tfjs here (for danfojs); it must not count as installed
-  assert.equal(report.skipped['tfjs-node'], 'not installed');
-  assert.equal(report.versions['@tensorflow/tfjs-node'], undefined);
+  // node_modules/@tensorflow/tfjs-node is an npm alias of plain tfjs (for danfojs): never counted as installed
+  if (tensorflowBuild) assert.match(report.installed['tfjs-node'], /built by scripts\/setup-tensorflow\.sh on tensorflow-cpu==/);
+  else assert.equal(report.installed['tfjs-node'], undefined);
+  assert.doesNotMatch(JSON.stringify(report.installed), /node_modules\/@tensorflow\/tfjs-node"?$/);
 });
 
 test('CROSSFLOW_BACKEND forces a backend, and an unknown one names the allowed values', () => {
-  const cpu = run(['backend', '--json'], { CROSSFLOW_BACKEND: 'cpu' });
+  const cpu = run(['backend', '--json', '--preset', 'tiny'], { CROSSFLOW_BACKEND: 'cpu' });
   assert.equal(cpu.status, 0, cpu.stderr);
-  assert.equal(JSON.parse(cpu.stdout.trim().split('\n').pop()!).backend, 'cpu');
+  const report = JSON.parse(cpu.stdout.trim().split('\n').pop()!);
+  assert.equal(report.backend, 'cpu');
+  assert.equal(report.chosenBy, 'request');
+  assert.equal(report.timings, null, 'a forced backend measures nothing');
   const bad = run(['backend'], { CROSSFLOW_BACKEND: 'gpu' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /CROSSFLOW_BACKEND='gpu' is not a backend; allowed values: tfjs-node-gpu, tfjs-node, native, wasm, cpu/);
@@ -38,5 +55,132 @@ test('CROSSFLOW_BACKEND forces a backend, and an unknown one names the allowed v
 test('bad command arguments are rejected with the allowed values', () => {
   const r = run(['bench', 'resnet']);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /invalid workload: "resnet"; allowed: ref-dit, sgemm/);
+  assert.match(r.stderr, /invalid workload: "resnet"; allowed: ref-dit, presets, sgemm/);
+  const b = run(['bench', 'presets', '--presets', 'tiny,huge']);
+  assert.equal(b.status, 1);
+  assert.match(b.stderr, /--presets.*"huge".*tiny, xs, small/);
+});
+
+/** A workload whose step costs `msOn[backend]` of busy waiting (so the ranking is known), counting prepare() calls. */
+function fakeWorkload(key: string, msOn: Record<string, number>): BackendWorkload & { prepared: string[] } {
+  const prepared: string[] = [];
+  return {
+    key,
+    label: `fake ${key}`,
+    prepared,
+    prepare() {
+      prepared.push(tf.getBackend());
+      const x = tf.ones([4]); // a tensor per session, disposed by dispose()
+      return {
+        step() {
+          const until = performance.now() + msOn[tf.getBackend()];
+          while (performance.now() < until);
+          tf.tidy(() => x.sum().dataSync());
+        },
+        dispose: () => x.dispose(),
+      };
+    },
+  };
+}
+
+test('with a model at hand the faster backend is chosen by measurement, then read from the timings file', { skip: needsTwo }, async () => {
+  const saved = { file: process.env.CROSSFLOW_TIMINGS_FILE, forced: process.env.CROSSFLOW_BACKEND };
+  process.env.CROSSFLOW_TIMINGS_FILE = tmpFile('timings.json');
+  delete process.env.CROSSFLOW_BACKEND;
+  try {
+    await initBackend('native'); // start both once, so the tensor count below is not disturbed by start-up
+    await initBackend('tfjs-node');
+    const before = tf.memory().numTensors;
+    // native 2 ms a step, tensorflow 30 ms: native wins, measured now, both times saved
+    forgetChoice();
+    const w = fakeWorkload('fake-a', { native: 2, tensorflow: 30 });
+    const first = await initBackend({ workload: w, warmup: 1, rounds: 3 });
+    assert.equal(first.backend, 'native');
+    assert.equal(tf.getBackend(), 'native');
+    assert.equal(first.chosenBy, 'measurement');
+    assert.ok(first.timings?.measuredNow);
+    assert.deepEqual(Object.keys(first.timings!.ms).sort(), ['native', 'tfjs-node']);
+    assert.ok(first.timings!.ms.native < first.timings!.ms['tfjs-node']);
+    assert.match(first.reason, /fastest measured for the fake fake-a: native .* ms, tfjs-node .* ms/);
+    assert.deepEqual(w.prepared.sort(), ['native', 'tensorflow']);
+    assert.equal(tf.memory().numTensors, before, 'measuring leaves no tensors');
+    assert.deepEqual(readTimings().map((e) => [e.backend, e.workload, e.source]).sort(), [['native', 'fake-a', 'probe'], ['tfjs-node', 'fake-a', 'probe']]);
+    // the next process (here: a new choice) reads the file and measures nothing
+    forgetChoice();
+    const again = fakeWorkload('fake-a', { native: 2, tensorflow: 30 });
+    const second = await initBackend({ workload: again });
+    assert.equal(second.backend, 'native');
+    assert.equal(second.timings?.measuredNow, false);
+    assert.deepEqual(again.prepared, []);
+    // a file that says tensorflow is faster for a model makes it the choice, unmeasured
+    const at = new Date().toISOString();
+    recordTimings([
+      { backend: 'native', workload: 'fake-b', label: 'fake fake-b', fingerprint: backendFingerprint('native'), ms: 50, steps: 5, source: 'bench', measured_at: at },
+      { backend: 'tfjs-node', workload: 'fake-b', label: 'fake fake-b', fingerprint: backendFingerprint('tfjs-node'), ms: 20, steps: 5, source: 'bench', measured_at: at },
+    ]);
+    forgetChoice();
+    const b = fakeWorkload('fake-b', { native: 2, tensorflow: 30 });
+    const third = await initBackend({ workload: b });
+    assert.equal(third.backend, 'tfjs-node');
+    assert.equal(tf.getBackend(), 'tensorflow');
+    assert.deepEqual(b.prepared, []);
+    // --remeasure measures again (and the busy waits say native)
+    forgetChoice();
+    const fourth = await initBackend({ workload: b, remeasure: true, warmup: 1, rounds: 3 });
+    assert.equal(fourth.backend, 'native');
+    assert.ok(fourth.timings?.measuredNow);
+    // a fingerprint from another machine or build does not count
+    recordTimings([{ backend: 'native', workload: 'fake-c', label: 'c', fingerprint: 'native|another machine', ms: 1, steps: 5, source: 'bench', measured_at: at }]);
+    forgetChoice();
+    const c = fakeWorkload('fake-c', { native: 30, tensorflow: 2 });
+    const fifth = await initBackend({ workload: c, warmup: 1, rounds: 3 });
+    assert.equal(fifth.backend, 'tfjs-node');
+    assert.ok(fifth.timings?.measuredNow);
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    forgetChoice();
+    if (saved.file === undefined) delete process.env.CROSSFLOW_TIMINGS_FILE;
+    else process.env.CROSSFLOW_TIMINGS_FILE = saved.file;
+    if (saved.forced !== undefined) process.env.CROSSFLOW_BACKEND = saved.forced;
+    await initBackend('native');
+  }
+});
+
+test('crossflow backend --preset tiny measures the tiny training step on every installed backend and explains the choice', () => {
+  const file = tmpFile('timings.json');
+  const r = run(['backend', '--preset', 'tiny', '--json'], { CROSSFLOW_BACKEND: '', CROSSFLOW_TIMINGS_FILE: file });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  const candidates = tensorflowBuild ? ['native', 'tfjs-node'] : ['native'];
+  if (tensorflowBuild) {
+    assert.equal(report.chosenBy, 'measurement');
+    assert.deepEqual(Object.keys(report.timings.ms).sort(), candidates);
+    assert.equal(report.backend, Object.entries(report.timings.ms as Record<string, number>).sort((a, b) => a[1] - b[1])[0][0]);
+    assert.match(report.timings.workload, /^train-step:tiny:[0-9a-f]{12}$/);
+    assert.deepEqual(readTimings(file).map((e) => e.backend).sort(), candidates);
+  } else {
+    assert.equal(report.chosenBy, 'only-candidate');
+    assert.equal(report.backend, 'native');
+  }
+  const human = run(['backend', '--preset', 'tiny'], { CROSSFLOW_BACKEND: '', CROSSFLOW_TIMINGS_FILE: file });
+  assert.equal(human.status, 0, human.stderr);
+  assert.match(human.stdout, /^why \((measurement|only-candidate)\): /m);
+  if (tensorflowBuild) assert.match(human.stdout, /measured tiny training step \(batch 8\) \(median ms per step\):\n {2}(native|tfjs-node) /);
+});
+
+test('without a TensorFlow build (CROSSFLOW_NO_TENSORFLOW=1 hides one) a model is not measured: native is the only candidate', () => {
+  const file = tmpFile('timings.json');
+  const r = run(['backend', '--preset', 'tiny', '--json'], { CROSSFLOW_BACKEND: '', CROSSFLOW_NO_TENSORFLOW: '1', CROSSFLOW_TIMINGS_FILE: file });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(report.backend, 'native');
+  assert.equal(report.chosenBy, 'only-candidate');
+  assert.equal(report.timings, null);
+  assert.deepEqual(report.installed, {});
+  assert.equal(report.skipped['tfjs-node'], 'not installed');
+  assert.match(report.reason, /no TensorFlow build installed \(bash scripts\/setup-tensorflow\.sh makes one\)/);
+  assert.ok(!fs.existsSync(file), 'nothing measured, nothing written');
+  const forced = run(['backend'], { CROSSFLOW_BACKEND: 'tfjs-node', CROSSFLOW_NO_TENSORFLOW: '1' });
+  assert.equal(forced.status, 1);
+  assert.match(forced.stderr, /backend 'tfjs-node' \(from CROSSFLOW_BACKEND\) could not start: not installed/);
 });

@@ -1,22 +1,51 @@
-// `crossflow backend`: which TensorFlow.js backend this machine runs, with versions and BLAS threads.
+// `crossflow backend [--preset NAME [--set k=v ...]] [--remeasure] [--json]`: which TensorFlow.js backend runs
+// here and why. With a preset, the choice a training run of it gets: the measured step times of each
+// installed backend (from .cache/backend-timings.json, or measured now), fastest first.
 import { Command } from 'commander';
+import { applyOverrides } from '../../config/overrides';
 import { initBackend } from '../../backend/select';
+import { readTimings, timingsFile } from '../../backend/timings';
+import { trainStepWorkload } from '../../bench/trainStep';
+import { PRESET_NAMES, presetConfig } from '../../models/presets';
 import { printReport } from '../report';
 
 export function register(program: Command): void {
   program
     .command('backend')
-    .description('initialise the TensorFlow.js backend (CROSSFLOW_BACKEND overrides) and report it')
+    .description('choose the TensorFlow.js backend (for a preset: by measured step time; CROSSFLOW_BACKEND overrides) and say why')
+    .option('--preset <name>', `the model at hand: ${PRESET_NAMES.join(', ')}`)
+    .option('--set <key=value...>', 'config overrides of that preset (as for crossflow train)')
+    .option('--remeasure', 'measure again even when .cache/backend-timings.json has the answer')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { json?: boolean }) => {
-      const r = await initBackend();
-      printReport(!!opts.json, r, () =>
-        [
-          `backend: ${r.backend} (tfjs name '${r.tfjsBackend}')${r.requested ? ` requested by CROSSFLOW_BACKEND` : ''}`,
+    .action(async (opts: { preset?: string; set?: string[]; remeasure?: boolean; json?: boolean }) => {
+      const workload = opts.preset ? trainStepWorkload(applyOverrides(presetConfig(opts.preset), opts.set ?? [])) : undefined;
+      const r = await initBackend({ workload, remeasure: opts.remeasure });
+      printReport(!!opts.json, r, () => {
+        const lines = [
+          `backend: ${r.backend} (tfjs name '${r.tfjsBackend}')`,
+          `why (${r.chosenBy}): ${r.reason}`,
+        ];
+        if (r.timings) {
+          lines.push(`measured ${r.timings.label} (median ms per step):`);
+          for (const [b, ms] of Object.entries(r.timings.ms).sort((a, b) => a[1] - b[1])) lines.push(`  ${b.padEnd(14)} ${ms.toFixed(1).padStart(9)} ms`);
+        }
+        lines.push(
+          Object.keys(r.installed).length ? 'TensorFlow builds:' : 'TensorFlow builds: none (bash scripts/setup-tensorflow.sh builds tfjs-node from the tensorflow-cpu wheel; --gpu: tfjs-node-gpu)',
+          ...Object.entries(r.installed).map(([k, v]) => `  ${k} ${v}`),
+          'versions:',
           ...Object.entries(r.versions).map(([k, v]) => `  ${k} ${v}`),
           r.blasLibrary ? `BLAS: ${r.blasLibrary}, ${r.blasThreads} thread(s)` : 'BLAS: not used',
-          ...Object.entries(r.skipped).map(([k, v]) => `skipped ${k}: ${v}`),
-        ].join('\n'),
-      );
+          ...Object.entries(r.skipped).map(([k, v]) => `not taken: ${k}: ${v}`),
+        );
+        if (!opts.preset) {
+          const known = new Map<string, string[]>();
+          for (const e of readTimings()) known.set(e.label, [...(known.get(e.label) ?? []), `${e.backend} ${e.ms.toFixed(1)} ms`]);
+          if (known.size) {
+            lines.push(`measured step times on file (${timingsFile()}; --preset NAME picks by them):`);
+            for (const [label, v] of known) lines.push(`  ${label}: ${v.join(', ')}`);
+          }
+        }
+        return lines.join('\n');
+      });
     });
 }
