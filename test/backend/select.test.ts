@@ -184,3 +184,22 @@ test('without a TensorFlow build (CROSSFLOW_NO_TENSORFLOW=1 hides one) a model i
   assert.equal(forced.status, 1);
   assert.match(forced.stderr, /backend 'tfjs-node' \(from CROSSFLOW_BACKEND\) could not start: not installed/);
 });
+
+test('crossflow train records its backend, and resuming the run stays on it (exact resume needs the same backend)', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-train-backend-'));
+  const env = { CROSSFLOW_BACKEND: '', CROSSFLOW_TIMINGS_FILE: tmpFile('timings.json') };
+  const args = ['train', '--preset', 'tiny', '--out', out, '--set', 'batchSize=4', 'log.checkpointEvery=2', '--json'];
+  const first = run([...args, '--steps', '2'], env);
+  assert.equal(first.status, 0, first.stderr);
+  const recorded = JSON.parse(fs.readFileSync(path.join(out, 'backend.json'), 'utf8'));
+  assert.equal(recorded.backend, JSON.parse(first.stdout.trim().split('\n').pop()!).backend);
+  assert.equal(recorded.chosenBy, tensorflowBuild ? 'measurement' : 'only-candidate');
+  // pretend the run trained on cpu: the resumed run takes cpu, not what the measurement says
+  fs.writeFileSync(path.join(out, 'backend.json'), JSON.stringify({ backend: 'cpu' }));
+  const resumed = run([...args, '--steps', '3'], env);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const report = JSON.parse(resumed.stdout.trim().split('\n').pop()!);
+  assert.equal(report.backend, 'cpu');
+  assert.equal(report.resumedFrom, 2);
+  assert.match(resumed.stderr, /backend cpu \(the backend this run trained on/);
+});

@@ -1,10 +1,14 @@
 // `crossflow train --preset <name> --out DIR [--seed S] [--steps N] [--set key=value ...] [--json]`
 // and `crossflow train-autoencoder` (the dataset's cached autoencoder). Logic: lib/train/.
 import { Command } from 'commander';
-import { initBackend } from '../../backend/select';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BackendReport, initBackend } from '../../backend/select';
+import { trainStepWorkload } from '../../bench/trainStep';
 import { checkOutputDir, invalidValue } from '../../errors';
 import { PRESET_NAMES, PRESETS, presetConfig } from '../../models/presets';
 import { applyOverrides } from '../../config/overrides';
+import type { TrainConfig } from '../../config/schema';
 import { autoencoderFile, loadOrTrainAutoencoder } from '../../trainingData/latents';
 import { cliProgressBar } from '../../train/progress';
 import { train } from '../../train/trainer';
@@ -15,6 +19,33 @@ function intOption(name: string, value: string | undefined, min: number): number
   const x = Number(value);
   if (!Number.isInteger(x) || x < min) throw invalidValue(name, value, `an integer >= ${min}`);
   return x;
+}
+
+/**
+ * The backend measured fastest for this model's step (measured once per model shape and machine;
+ * CROSSFLOW_BACKEND overrides), except that a run being resumed stays on the backend it trained on
+ * (recorded in DIR/backend.json): the same ops on another backend round differently, and a resumed run
+ * is meant to end with exactly the weights of an uninterrupted one.
+ */
+async function chooseBackend(out: string, resume: boolean, config: TrainConfig): Promise<BackendReport> {
+  const record = path.join(out, 'backend.json');
+  let pinned: string | null = null;
+  if (resume && fs.existsSync(path.join(out, 'checkpoint.ckpt')) && fs.existsSync(record) && !process.env.CROSSFLOW_BACKEND) {
+    pinned = (JSON.parse(fs.readFileSync(record, 'utf8')) as { backend: string }).backend;
+  }
+  let backend: BackendReport | null = null;
+  if (pinned) {
+    try {
+      backend = await initBackend({ backend: pinned });
+      backend = { ...backend, reason: `the backend this run trained on (${record}), so that resuming is exact` };
+    } catch (err) {
+      info(`this run trained on ${pinned}, which cannot start here (${(err as Error).message}); resuming on another backend: the weights will differ from an uninterrupted run's in the last bits`);
+    }
+  }
+  backend ??= await initBackend({ workload: trainStepWorkload(config) });
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(record, JSON.stringify({ backend: backend.backend, chosenBy: backend.chosenBy, reason: backend.reason }, null, 2) + '\n');
+  return backend;
 }
 
 export function register(program: Command): void {
@@ -36,8 +67,8 @@ export function register(program: Command): void {
       const steps = intOption('--steps', o.steps, 1);
       if (steps !== undefined) sets.unshift(`steps=${steps}`);
       const config = applyOverrides(presetConfig(o.preset), sets);
-      const backend = await initBackend();
-      info(`backend ${backend.backend}; preset ${o.preset} (${PRESETS[o.preset].family}): ${PRESETS[o.preset].description}`);
+      const backend = await chooseBackend(o.out, !o.fresh, config);
+      info(`backend ${backend.backend} (${backend.reason}); preset ${o.preset} (${PRESETS[o.preset].family}): ${PRESETS[o.preset].description}`);
       const bar = cliProgressBar();
       // Ctrl-C checkpoints the current step and ends the command; the same command resumes (a second Ctrl-C kills).
       const result = await train({ config, out: o.out, resume: !o.fresh, onProgress: bar.update, log: info, stopOnInterrupt: true }).finally(() => bar.stop());
