@@ -1,6 +1,11 @@
 // Executes notebooks on the tslab kernel through `jupyter nbconvert --execute`, writes the
 // executed .ipynb and an .html export to results/notebooks/, and decides pass/fail.
 //
+// A notebook's knobs live in its one code cell tagged `parameters` (papermill style): plain `const`
+// declarations with defaults (`const profile: string = 'small';`). Before executing, the runner rewrites
+// the values it was given (profile, --set, rerun in smoke) into that cell of the copy it executes; the
+// committed notebook is never changed.
+//
 // A notebook fails on: an error output; a cell tslab reports as failed (it threw or did not
 // compile: tslab prints that to stderr only); an unawaited promise rejection or a throw in a
 // timer, which tslab prints to stderr as "UnhandledPromiseRejection: ..." / "UncaughtException: ..."
@@ -14,7 +19,7 @@ import * as path from 'path';
 import { CrossflowError } from '../errors';
 import { repoPath } from '../paths';
 import { PROGRESS_FILE_ENV } from '../train/progress';
-import { CONFIG_SETS_ENV, Profile } from './profile';
+import { CONFIG_SETS_ENV, PROFILE_ENV, Profile } from './profile';
 import { ProgressTail } from './progressTail';
 
 // The markers the kernel hook writes (outside a tslab kernel, requiring it only defines them).
@@ -36,7 +41,7 @@ export interface RunOptions {
   outDir?: string;
   /** Per-cell limit in seconds; default by profile (smoke 600, small 7200, paper 172800). */
   cellTimeoutS?: number;
-  /** Config overrides ("key=value") for notebooks that train, passed to the kernel in CROSSFLOW_SET. */
+  /** Config overrides ("key=value") for notebooks that train: the value of a notebook's `sets` parameter. */
   sets?: string[];
   /** Python with Jupyter; default CROSSFLOW_PYTHON, else /usr/bin/python3. */
   python?: string;
@@ -68,12 +73,13 @@ export interface NotebookResult {
   html: string | null;
 }
 
-interface NbCell {
+export interface NbCell {
   cell_type: string;
   source: string | string[];
+  metadata?: { tags?: string[]; [key: string]: unknown };
   outputs?: NbOutput[];
 }
-interface NbOutput {
+export interface NbOutput {
   output_type: string;
   name?: string;
   text?: string | string[];
@@ -81,8 +87,90 @@ interface NbOutput {
   evalue?: string;
   traceback?: string[];
 }
-interface Notebook {
+export interface Notebook {
   cells: NbCell[];
+}
+
+/** The tag of a notebook's parameters cell, and the one the runner adds to it once it has filled it. */
+export const PARAMETERS_TAG = 'parameters';
+export const INJECTED_TAG = 'injected-parameters';
+
+/** Parameter values are JSON (strings, numbers, booleans, arrays, null), written into the cell as literals. */
+export type ParameterValue = string | number | boolean | null | ParameterValue[];
+
+/**
+ * What `crossflow notebooks` gives a notebook's parameters: its profile; in smoke, `rerun = true` (a notebook
+ * that can either read committed results or recompute them recomputes, so CI exercises that code); and the
+ * --set overrides when given. A notebook receives those of them its parameters cell declares.
+ */
+export function runnerParameters(opts: Pick<RunOptions, 'profile' | 'sets'>): Record<string, ParameterValue> {
+  return { profile: opts.profile, ...(opts.profile === 'smoke' ? { rerun: true } : {}), ...(opts.sets ? { sets: opts.sets } : {}) };
+}
+
+/** The index of the notebook's parameters cell, or -1; more than one is an error. */
+export function parametersCellIndex(nb: Notebook, name = 'notebook'): number {
+  const found = nb.cells.flatMap((c, i) => (c.cell_type === 'code' && (c.metadata?.tags ?? []).includes(PARAMETERS_TAG) ? [i] : []));
+  if (found.length > 1) throw new CrossflowError(`${name}: cells ${found.join(' and ')} are both tagged "${PARAMETERS_TAG}"; a notebook has one parameters cell`);
+  return found.length ? found[0] : -1;
+}
+
+/** The names a parameters cell declares (`const NAME = ...` / `const NAME: type = ...` at the start of a line). */
+export function declaredParameters(source: string): string[] {
+  return [...source.matchAll(/^[ \t]*(?:const|let|var)[ \t]+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+}
+
+/**
+ * Where the initializer of `name`'s declaration starts and ends in `source` (end: its `;`, or the end of the
+ * statement's last line), or null when the cell does not declare it. Strings, template literals and
+ * brackets are skipped, so an initializer may span lines (a multi-line array).
+ */
+function initializerSpan(source: string, name: string): { start: number; end: number } | null {
+  const decl = new RegExp(`^[ \\t]*(?:const|let|var)[ \\t]+${name.replace(/\$/g, '\\$')}(?![\\w$])[ \\t]*(?::[^=\\n]*)?=`, 'm').exec(source);
+  if (!decl) return null;
+  const start = decl.index + decl[0].length;
+  let depth = 0;
+  let i = start;
+  for (; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '"' || ch === "'" || ch === '`') {
+      for (i++; i < source.length && source[i] !== ch; i++) if (source[i] === '\\') i++;
+    } else if (ch === '/' && source[i + 1] === '/') {
+      const eol = source.indexOf('\n', i);
+      if (depth === 0) return { start, end: start + source.slice(start, i).trimEnd().length };
+      i = eol < 0 ? source.length : eol;
+    } else if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (depth === 0 && (ch === ';' || ch === '\n') && source.slice(start, i).trim() !== '') return { start, end: i };
+  }
+  return { start, end: i };
+}
+
+/**
+ * The notebook with its parameters cell rewritten to the given values (papermill's injected parameters, in
+ * place): each value the cell declares replaces that declaration's default, written as a JSON literal, and the
+ * cell gets the tag "injected-parameters" and a first line saying what was set. Values the cell does not
+ * declare are not used (`sets` is only for notebooks that train), but `profile` must be declared. A notebook
+ * without a parameters cell comes back unchanged. `injected` lists the names that were set.
+ */
+export function injectParameters(nb: Notebook, values: Record<string, ParameterValue>, name = 'notebook'): { notebook: Notebook; injected: string[] } {
+  const index = parametersCellIndex(nb, name);
+  if (index < 0) return { notebook: nb, injected: [] };
+  const cell = nb.cells[index];
+  let source = joined(cell.source);
+  // tslab compiles a cell with imports as a module: its declarations would not reach later cells.
+  if (/^[ \t]*import[\s{*]/m.test(source)) throw new CrossflowError(`${name}: its parameters cell (cell ${index}) has import statements; keep imports in a cell of their own before it`);
+  const declared = declaredParameters(source);
+  if ('profile' in values && !declared.includes('profile')) throw new CrossflowError(`${name}: its parameters cell (cell ${index}) declares no profile (declares: ${declared.join(', ') || 'nothing'})`);
+  const injected = Object.keys(values).filter((k) => declared.includes(k));
+  for (const key of injected) {
+    const span = initializerSpan(source, key)!;
+    source = `${source.slice(0, span.start)} ${JSON.stringify(values[key])}${source.slice(span.end)}`;
+  }
+  // Names only: a value could hold a backtick, which breaks tslab inside a comment.
+  const note = `// Parameters set by crossflow notebooks: ${injected.join(', ')}\n`;
+  const tags = [...(cell.metadata?.tags ?? []), ...(injected.length ? [INJECTED_TAG] : [])];
+  const rewritten: NbCell = { ...cell, metadata: { ...(cell.metadata ?? {}), tags }, source: injected.length ? note + source : source };
+  return { notebook: { ...nb, cells: nb.cells.map((c, i) => (i === index ? rewritten : c)) }, injected };
 }
 
 const joined = (text: string | string[] | undefined): string => (Array.isArray(text) ? text.join('') : (text ?? ''));
@@ -236,8 +324,12 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
   const dir = path.resolve(opts.notebooksDir ?? NOTEBOOKS_DIR);
   const outDir = path.resolve(opts.outDir ?? NOTEBOOK_RESULTS_DIR);
   const python = opts.python ?? pythonCommand();
-  const input = path.join(dir, `${name}.ipynb`);
-  const source = JSON.parse(fs.readFileSync(input, 'utf8')) as Notebook;
+  const committed = path.join(dir, `${name}.ipynb`);
+  const { notebook: source, injected } = injectParameters(JSON.parse(fs.readFileSync(committed, 'utf8')) as Notebook, runnerParameters(opts), name);
+  // The copy with the parameters filled in is executed beside the committed one (the kernel's working
+  // directory and its ./lib imports are the notebook's folder), under a hidden name, and removed afterwards.
+  const input = injected.length ? path.join(dir, `.${name}.parameters-${process.pid}-${Date.now()}.ipynb`) : committed;
+  if (input !== committed) fs.writeFileSync(input, JSON.stringify(source, null, 1) + '\n');
   fs.mkdirSync(outDir, { recursive: true });
   const ipynb = path.join(outDir, `${name}.ipynb`);
   const html = path.join(outDir, `${name}.html`);
@@ -248,13 +340,15 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
     ...process.env,
     // The tslab kernelspec runs the bare command `tslab`.
     PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`,
-    CROSSFLOW_PROFILE: opts.profile,
-    // `crossflow notebooks --set`: read in the kernel by configSets(); left as inherited when not given.
-    ...(opts.sets ? { [CONFIG_SETS_ENV]: JSON.stringify(opts.sets) } : {}),
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(KERNEL_HOOK)}`.trim(),
     // Silences debugpy's frozen-modules warnings from ipykernel-based tooling.
     PYDEVD_DISABLE_FILE_VALIDATION: '1',
   };
+  // The profile and --set reach the notebook through its parameters cell. CROSSFLOW_PROFILE is still set, to the
+  // same profile, for library code that falls back to it (lib/notebooks/environment.ts reads profile() itself);
+  // an inherited CROSSFLOW_SET must not reach the kernel.
+  env[PROFILE_ENV] = opts.profile;
+  delete env[CONFIG_SETS_ENV];
   // Training progress: the kernel appends records to a file named in the environment; a tail shows them.
   delete env[PROGRESS_FILE_ENV];
   const log = opts.log;
@@ -290,6 +384,7 @@ export async function runNotebook(name: string, opts: RunOptions): Promise<Noteb
     if (poller) clearInterval(poller);
     tail?.stop();
     if (progressDir) fs.rmSync(progressDir, { recursive: true, force: true });
+    if (input !== committed) fs.rmSync(input, { force: true });
   });
   const seconds = (Date.now() - started) / 1000;
   if (exec.code !== 0 || !fs.existsSync(ipynb)) {

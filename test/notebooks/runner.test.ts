@@ -1,6 +1,6 @@
-// The notebook runner on throwaway notebooks executed for real on the tslab kernel: one good,
-// one with a failing cell, one whose cell leaves a promise rejection unawaited (tslab prints it
-// and keeps the cell "ok"), one that throws inside a timer.
+// The notebook runner on throwaway notebooks executed for real on the tslab kernel: one good (with a
+// parameters cell the runner fills), one with a failing cell, one whose cell leaves a promise rejection
+// unawaited (tslab prints it and keeps the cell "ok"), one that throws inside a timer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -10,13 +10,13 @@ import { describeFailure, findFailingCell, htmlExportArgs, MATHJAX_FILE, mathjax
 import { withPage } from '../../lib/display/chromium';
 import { repoPath } from '../../lib/paths';
 
-/** A notebook with the tslab kernelspec; cells starting with '# ' are markdown. */
+/** A notebook with the tslab kernelspec; cells starting with '# ' are markdown, with '// Parameters' the parameters cell. */
 function notebook(cells: string[]): object {
   return {
     cells: cells.map((source, i) =>
       source.startsWith('# ')
         ? { cell_type: 'markdown', id: `m${i}`, metadata: {}, source }
-        : { cell_type: 'code', id: `c${i}`, execution_count: null, metadata: {}, outputs: [], source },
+        : { cell_type: 'code', id: `c${i}`, execution_count: null, metadata: source.startsWith('// Parameters') ? { tags: ['parameters'] } : {}, outputs: [], source },
     ),
     metadata: {
       kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' },
@@ -29,7 +29,10 @@ function notebook(cells: string[]): object {
 
 const NOTEBOOKS: Record<string, string[]> = {
   good: [
-    '# A good notebook', 'const answer: number = 6 * 7;\nconsole.error("a warning on stderr is not a failure");', 'await new Promise((r) => setTimeout(r, 10));\nconsole.log(`profile=${process.env.CROSSFLOW_PROFILE} answer=${answer}`);',
+    '# A good notebook',
+    "// Parameters\nconst profile: string = 'small';\nconst sets: string[] = [];\nconst rerun: boolean = false;",
+    'const answer: number = 6 * 7;\nconsole.error("a warning on stderr is not a failure");',
+    'await new Promise((r) => setTimeout(r, 10));\nconsole.log(`profile=${profile} sets=${JSON.stringify(sets)} rerun=${rerun} env=${process.env.CROSSFLOW_PROFILE}/${process.env.CROSSFLOW_SET ?? "unset"} answer=${answer}`);',
     '# Formulas: inline $z_t = t\\,z_1$ and displayed $$v = z_1 - (1-s)\\,z_0.$$',
   ],
   throws: ['console.log("first");', '# Then it breaks', 'const data = [1, 2, 3];\nif (data.length === 3) throw new Error("bad data shape");', 'console.log("never runs");'],
@@ -40,14 +43,25 @@ const NOTEBOOKS: Record<string, string[]> = {
 let dir: string;
 let results: Map<string, NotebookResult>;
 
+const inherited = { CROSSFLOW_PROFILE: process.env.CROSSFLOW_PROFILE, CROSSFLOW_SET: process.env.CROSSFLOW_SET };
+
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-runner-'));
   for (const [name, cells] of Object.entries(NOTEBOOKS)) fs.writeFileSync(path.join(dir, `${name}.ipynb`), JSON.stringify(notebook(cells)));
-  const list = await runNotebooks({ profile: 'smoke', notebooksDir: dir, outDir: path.join(dir, 'out'), cellTimeoutS: 60 });
+  // Inherited variables must not give the kernel another profile or overrides than its parameters cell.
+  process.env.CROSSFLOW_PROFILE = 'paper';
+  process.env.CROSSFLOW_SET = '["steps=99"]';
+  const list = await runNotebooks({ profile: 'smoke', sets: ['steps=3', 'model.predict=data'], notebooksDir: dir, outDir: path.join(dir, 'out'), cellTimeoutS: 60 });
   results = new Map(list.map((r) => [r.name, r]));
 });
 
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  for (const [k, v] of Object.entries(inherited)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function executedCell(r: NotebookResult, index: number): { outputs: Array<{ output_type: string; text?: string[] | string; name?: string }> } {
   return JSON.parse(fs.readFileSync(r.ipynb!, 'utf8')).cells[index];
@@ -64,9 +78,16 @@ test('a good notebook passes and gets its executed .ipynb and .html', () => {
   assert.equal(r.ok, true, describeFailure(r));
   assert.equal(r.failing_cell, null);
   assert.ok(r.seconds > 0);
-  assert.equal(outputText(executedCell(r, 2)), 'profile=smoke answer=42\n', 'CROSSFLOW_PROFILE reaches the kernel');
+  const printed = 'profile=smoke sets=["steps=3","model.predict=data"] rerun=true env=smoke/unset answer=42';
+  assert.equal(outputText(executedCell(r, 3)), `${printed}\n`, 'the parameters cell got the profile, the sets and rerun (smoke); the fallback variable agrees; no inherited CROSSFLOW_SET');
   const html = fs.readFileSync(r.html!, 'utf8');
-  assert.ok(html.includes('profile=smoke answer=42'));
+  assert.ok(html.includes('profile=smoke sets=') && html.includes('rerun=true env=smoke/unset answer=42'));
+  // The executed copy shows what was set; the committed notebook and its folder are as they were.
+  const params = JSON.parse(fs.readFileSync(r.ipynb!, 'utf8')).cells[1];
+  assert.deepEqual(params.metadata.tags, ['parameters', 'injected-parameters']);
+  assert.match(Array.isArray(params.source) ? params.source.join('') : params.source, /^\/\/ Parameters set by crossflow notebooks: profile, rerun, sets\n\/\/ Parameters\nconst profile: string = "smoke";\n/);
+  assert.equal(fs.readFileSync(path.join(dir, 'good.ipynb'), 'utf8'), JSON.stringify(notebook(NOTEBOOKS.good)));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['good.ipynb', 'out', 'throws.ipynb', 'timer.ipynb', 'unawaited.ipynb'], 'no executed copy is left beside the notebooks');
 });
 
 test('a cell that throws fails the notebook, named by index and first line; later cells are skipped', () => {
