@@ -5,7 +5,7 @@ import { displayBundle } from '../display/inline';
 import { showPlot } from '../display/plotly';
 import { showTable } from '../display/table';
 import { parseProfile, Profile } from '../notebooks/profile';
-import { METRICS, MetricName } from './evaluate';
+import { METRICS, MetricName } from '../runs/evaluate';
 import { defaultDirs } from './plan';
 import { collectResults, formatSummary, HEADLINE, metricsFigure, orderingVerdict, sampleGrid, StudyResults, writeOverview, writeStudyReport } from './report';
 import { studyByName, TABLE3_STUDIES } from './studies/index';

@@ -12,7 +12,8 @@ import { presetConfig } from '../models/presets';
 import { invalidValue } from '../errors';
 import type { Profile } from '../notebooks/profile';
 import { REPO_ROOT, repoPath } from '../paths';
-import { EvalSizes, SCALES } from './scale';
+import type { EvalSizes } from '../runs/evaluate';
+import { SCALES } from './scale';
 import type { Study, StudyRow } from './study';
 
 /** Where committed results live, and where run directories (checkpoints, git-ignored) go. */

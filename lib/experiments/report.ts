@@ -10,7 +10,7 @@ import type { PlotlyFigure } from '../display/plotly';
 import { readPngRgb } from '../eval/folder';
 import type { Profile } from '../notebooks/profile';
 import { REPO_ROOT, repoPath } from '../paths';
-import { METRICS, MetricName } from './evaluate';
+import { METRICS, MetricName } from '../runs/evaluate';
 import { planRun, SweepDirs } from './plan';
 import { gridPrompts, RunResult, samplesFileOf, writeFileAtomic } from './runOne';
 import { SCALES } from './scale';

@@ -13,7 +13,7 @@ import { writePngRgb } from '../eval/folder';
 import type { ProgressInfo } from '../train/progress';
 import { train, TrainResult } from '../train/trainer';
 import { totalSteps } from '../train/config';
-import { evaluateRun, RunEvaluation } from './evaluate';
+import { evaluateRun, RunEvaluation } from '../runs/evaluate';
 import type { PlannedRun } from './plan';
 
 /** What results/ablations/<study>/<row>/seed<k>.json holds. */

@@ -3,20 +3,7 @@
 // (chosen so all of Table 3, 12 distinct rows x 3 seeds, fits in about 4 hours on 2 cores with two
 // 1-thread jobs); `paper` doubles the steps and the evaluation for a machine with more time.
 import type { Profile } from '../notebooks/profile';
-
-export interface EvalSizes {
-  /** Test captions sampled for FID, CLIP score, R-precision and the caption-derived GenEval tasks. */
-  fidCount: number;
-  /** Real test images behind the FID reference statistics. */
-  realCount: number;
-  /** Images per GenEval-style prompt. */
-  genevalSamples: number;
-  /** Images per single-object prompt: seen pairs, held-out pairs (fewer prompts, so more each). */
-  perPromptSeen: number;
-  perPromptHeldout: number;
-  /** Euler steps of the sampler. */
-  sampleSteps: number;
-}
+import type { EvalSizes } from '../runs/evaluate';
 
 export interface Scale {
   preset: string;

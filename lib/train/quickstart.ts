@@ -8,7 +8,7 @@ import { configSets, Profile } from '../notebooks/profile';
 import { presetConfig } from '../models/presets';
 import { applyOverrides, overrideKey } from '../config/overrides';
 import type { TrainConfig } from '../config/schema';
-import { singleObjectRow, SingleObjectRow } from './evaluate';
+import { singleObjectRow, SingleObjectRow } from '../runs/singleObject';
 import { readMetricsCsv } from './metricsCsv';
 import type { LoadedRun } from '../sampling/generate';
 import type { TrainResult } from './trainer';

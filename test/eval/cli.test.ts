@@ -9,7 +9,7 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { generateShapes } from '../../lib/data/shapes';
 import { writePngRgb, readPngRgb } from '../../lib/eval/folder';
-import { evaluateFolder } from '../../lib/cli/commands/eval';
+import { evaluateFolder } from '../../lib/eval/folderEval';
 
 const ROOT = path.join(__dirname, '..', '..');
 

@@ -8,7 +8,7 @@ import { applyOverrides } from '../../lib/config/overrides';
 import { configSets, CONFIG_SETS_ENV } from '../../lib/notebooks/profile';
 import { presetConfig } from '../../lib/models/presets';
 import type { TrainResult } from '../../lib/train/trainer';
-import { accuracyByShape, addConfusions, attributeDistances, shapeConfusion } from '../../lib/train/evaluate';
+import { accuracyByShape, addConfusions, attributeDistances, shapeConfusion } from '../../lib/runs/singleObject';
 
 /** The words of a shell command line: bare words, or JSON-style double-quoted strings (as writeQuickstartResult quotes). */
 function shellWords(command: string): string[] {

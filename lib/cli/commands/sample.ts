@@ -8,7 +8,7 @@ import { checkOutputDir, CrossflowError, ensureOutputDir, invalidValue } from '.
 import { writePngRgb } from '../../eval/folder';
 import { parseGuidanceMode } from '../../guidance/combine';
 import { generate, loadRun } from '../../sampling/generate';
-import { accuracyByShape, addConfusions, ShapeConfusion, singleObjectRow, SingleObjectRow, veAttributeDistances } from '../../train/evaluate';
+import { accuracyByShape, addConfusions, ShapeConfusion, singleObjectRow, SingleObjectRow, veAttributeDistances } from '../../runs/singleObject';
 import { info, printReport } from '../report';
 
 export function register(program: Command): void {

@@ -1,4 +1,4 @@
-// Quick text-to-image check used by the quickstart: generate single-object Shapes prompts and read the
+// Quick text-to-image check used by the quickstart, `crossflow sample-check` and every study row: generate single-object Shapes prompts and read the
 // images back with the project's Shapes judge (lib/eval/judges). A sample is right when the judge's
 // most confident object has the prompted color and shape. Held-out pairs (never seen in training,
 // neither as images nor as captions) and seen pairs are reported separately.
