@@ -227,11 +227,18 @@ export async function measureBackends(
       }
     }
     for (let r = 0; r < rounds; r++) {
-      for (const [choice, session] of sessions) {
-        await activate(choice);
-        const t0 = performance.now();
-        await session.step();
-        times.get(choice)!.push(performance.now() - t0);
+      for (const [choice, session] of [...sessions]) {
+        try {
+          await activate(choice);
+          const t0 = performance.now();
+          await session.step();
+          times.get(choice)!.push(performance.now() - t0);
+        } catch (err) {
+          failed[choice] = reasonOf(err);
+          sessions.delete(choice);
+          times.delete(choice);
+          session.dispose();
+        }
       }
     }
   } finally {
@@ -299,10 +306,10 @@ async function choose(forced: string | null, opts: InitOptions): Promise<Backend
       }
       const ranked = Object.entries(timings.ms).sort((a, b) => a[1] - b[1]).map(([b]) => b as BackendChoice);
       order = [...ranked, ...DEFAULT_ORDER.filter((c) => !ranked.includes(c) && !(c in skipped))];
-      chosenBy = ranked.length > 1 ? 'measurement' : 'default-order';
+      chosenBy = ranked.length > 1 ? 'measurement' : 'only-candidate';
       reason = ranked.length > 1
         ? `fastest measured for the ${workload.label}: ${formatMs(timings.ms)} (${timings.measuredNow ? 'measured now' : `measured ${timings.measured_at.slice(0, 16).replace('T', ' ')}`}; .cache/backend-timings.json)`
-        : `the only backend that ran the ${workload.label}`;
+        : `the only backend that ran the ${workload.label} (${Object.entries(skipped).filter(([b]) => candidates.includes(b as BackendChoice)).map(([b, why]) => `${b}: ${why}`).join('; ')})`;
     } else {
       order = DEFAULT_ORDER.filter((c) => !(c in skipped));
       if (candidates.length === 1) {

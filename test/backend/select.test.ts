@@ -136,6 +136,26 @@ test('with a model at hand the faster backend is chosen by measurement, then rea
     const fifth = await initBackend({ workload: c, warmup: 1, rounds: 3 });
     assert.equal(fifth.backend, 'tfjs-node');
     assert.ok(fifth.timings?.measuredNow);
+    // a backend that cannot run the model (here: a step that throws on tensorflow) is left out, with the reason
+    for (const failAt of [0, 2]) {
+      forgetChoice();
+      let calls = 0;
+      const broken: BackendWorkload = {
+        key: `fake-d${failAt}`,
+        label: 'fake broken',
+        prepare: () => ({
+          step() {
+            if (tf.getBackend() === 'tensorflow' && calls++ >= failAt) throw new Error('no kernel Foo on tensorflow');
+          },
+          dispose() {},
+        }),
+      };
+      const sixth = await initBackend({ workload: broken, warmup: 1, rounds: 3 });
+      assert.equal(sixth.backend, 'native');
+      assert.equal(sixth.chosenBy, 'only-candidate');
+      assert.equal(sixth.skipped['tfjs-node'], 'no kernel Foo on tensorflow');
+      assert.match(sixth.reason, /the only backend that ran the fake broken \(tfjs-node: no kernel Foo on tensorflow\)/);
+    }
     assert.equal(tf.memory().numTensors, before);
   } finally {
     forgetChoice();
