@@ -46,13 +46,26 @@ case "$libs" in *"libblas.so "*) ;; *) need libopenblas-dev ;; esac
 CHROMIUM="${CROSSFLOW_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$CHROMIUM" ] || need chromium
 
+# Optional: Slurm and munge, for the cluster executor's tests (test/experiments/slurm.test.ts starts a
+# single-node cluster of them on loopback). Installed with the rest where apt-get is allowed; elsewhere
+# those tests skip, saying why, and set-up goes on.
+declare -a optional=()
+has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
+has slurmctld || optional+=(slurmctld)
+has slurmd || optional+=(slurmd)
+has sbatch && has squeue && has sinfo && has scancel || optional+=(slurm-client)
+has munged || optional+=(munge)
+
+# CROSSFLOW_NO_APT=1 never calls apt-get (shared machines; also how the tests see this branch).
+apt_allowed() { [ -z "${CROSSFLOW_NO_APT:-}" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; }
+apt_updated=""
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-  # CROSSFLOW_NO_APT=1 never calls apt-get (shared machines; also how the tests see this branch).
-  if [ -z "${CROSSFLOW_NO_APT:-}" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  if apt_allowed; then
     log "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    apt_updated=1
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     log "missing system packages: ${missing[*]}"
@@ -63,6 +76,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 else
   log "system packages: present"
+fi
+if [ "${#optional[@]}" -gt 0 ]; then
+  if apt_allowed; then
+    log "installing optional Debian packages (a Slurm for the cluster executor's tests): ${optional[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # A failure here costs only the Slurm tests (they skip), not the set-up.
+    { [ -n "$apt_updated" ] || apt-get update -qq; } && apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null \
+      || log "could not install ${optional[*]}: the Slurm executor's tests will skip"
+  else
+    log "optional packages missing: ${optional[*]} (without them the Slurm executor's tests skip)"
+    log "  Debian/Ubuntu: sudo apt-get install -y --no-install-recommends ${optional[*]}"
+  fi
 fi
 
 # --- 2. npm packages -----------------------------------------------------------------

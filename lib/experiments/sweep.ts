@@ -4,6 +4,7 @@
 // locked for the sweep: a second sweep of the same study on the same folder is refused with a message.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as lockfile from 'proper-lockfile';
 import { CrossflowError } from '../errors';
@@ -13,6 +14,7 @@ import { REPO_ROOT } from '../paths';
 import type { Profile } from '../notebooks/profile';
 import { PlannedRun, planStudy, SweepDirs } from './plan';
 import { SCALES } from './scale';
+import { lastLines, writeExitMarker } from './status';
 import type { Study } from './study';
 
 export interface SweepOptions {
@@ -35,13 +37,14 @@ export interface SweepSummary {
   wallSeconds: number;
 }
 
-const CLI = path.join(REPO_ROOT, 'bin', 'crossflow.js');
+export const CLI = path.join(REPO_ROOT, 'bin', 'crossflow.js');
 
-function childArgs(run: PlannedRun, dirs: SweepDirs): string[] {
+/** The arguments of the single-run command of one run (after `node bin/crossflow.js`): what every executor runs. */
+export function childArgs(run: PlannedRun, dirs: SweepDirs): string[] {
   return ['ablate', run.study, '--profile', run.profile, '--rows', run.row, '--seed', String(run.seed), '--results-dir', dirs.results, '--runs-dir', dirs.runs];
 }
 
-/** Runs one planned run in a child process; resolves with its exit code. Its output goes to `<runDir>.log`. */
+/** Runs one planned run in a child process; resolves with its exit code. Its output goes to `<runDir>.log`, its exit code to `<runDir>.exit`. */
 function runChild(run: PlannedRun, dirs: SweepDirs, jobs: number, log: (m: string) => void): Promise<{ code: number; logFile: string }> {
   const logFile = `${run.runDir}.log`;
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -59,33 +62,31 @@ function runChild(run: PlannedRun, dirs: SweepDirs, jobs: number, log: (m: strin
       pending = lines.pop() ?? '';
       for (const line of lines) if (line.trim()) log(`[${name}] ${line.trim()}`);
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       fs.closeSync(out);
-      resolve({ code: code ?? 1, logFile });
+      const exit = code ?? 128 + (signal ? os.constants.signals[signal] : 0); // killed by a signal: as a shell reports it
+      writeExitMarker(run.runDir, { code: exit, executor: 'local', log: logFile, host: os.hostname(), finished: new Date().toISOString() });
+      resolve({ code: exit, logFile });
     });
   });
 }
 
-function lastLines(file: string, n = 8): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-n).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-export async function sweep(study: Study, opts: SweepOptions): Promise<SweepSummary> {
-  const log = opts.log ?? (() => {});
-  const dir = path.join(opts.dirs.results, study.name);
+/** Locks the study's results folder: one sweep (or Slurm submission) of a study on a folder at a time. */
+export async function lockStudy(study: Study, dirs: SweepDirs): Promise<() => Promise<void>> {
+  const dir = path.join(dirs.results, study.name);
   fs.mkdirSync(dir, { recursive: true });
-  let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 10_000, update: 5_000 });
+    return await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 10_000, update: 5_000 });
   } catch (err) {
     if ((err as { code?: string }).code === 'ELOCKED')
       throw new CrossflowError(`another sweep of '${study.name}' is running on ${dir} (lock ${dir}.lock); wait for it to finish, or stop it: its finished runs are kept and this command resumes the rest (a lock left by a killed sweep goes stale within 10 s)`);
     throw err;
   }
+}
+
+export async function sweep(study: Study, opts: SweepOptions): Promise<SweepSummary> {
+  const log = opts.log ?? (() => {});
+  const release = await lockStudy(study, opts.dirs);
   const t0 = Date.now();
   try {
     const plan = planStudy(study, opts.profile, opts.dirs, { rows: opts.rows, seeds: opts.seeds });

@@ -3,6 +3,9 @@
 //   crossflow ablate <study> --dry-run                                          list what would run and what is done
 //   crossflow ablate <study> --rows R --seed K                                  one run, in this process (what a sweep's child runs)
 //   crossflow ablate <study> --report | crossflow ablate --overview              regenerate reports from result files
+//   crossflow ablate <study> --executor slurm [--partition P --time T --cpus C --mem M]   one Slurm job array of what is
+//                                                                               neither done, running nor queued; returns with its id
+//   crossflow ablate <study> --status [--json]                                  done, running, pending, failed (any executor)
 // <study> is one of the registered studies, or `table3` for all five blocks in turn.
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
@@ -12,6 +15,8 @@ import { parseProfile, Profile } from '../../notebooks/profile';
 import { defaultDirs, planStudy, SweepDirs } from '../../experiments/plan';
 import { writeOverview, writeStudyReport } from '../../experiments/report';
 import { runOne } from '../../experiments/runOne';
+import { slurmView, submitStudy, SubmitSummary } from '../../experiments/slurm';
+import { formatStatus, studyStatus } from '../../experiments/status';
 import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
 import { sweep, SweepSummary } from '../../experiments/sweep';
 import type { Study } from '../../experiments/study';
@@ -46,7 +51,16 @@ interface AblateOptions {
   json?: boolean;
   resultsDir?: string;
   runsDir?: string;
+  executor: string;
+  partition?: string;
+  time?: string;
+  cpus?: number;
+  mem?: string;
+  status?: boolean;
 }
+
+const EXECUTORS = ['local', 'slurm'];
+const SLURM_ONLY = ['partition', 'time', 'cpus', 'mem'] as const;
 
 function studiesOf(name: string | undefined): Study[] {
   if (name === undefined) throw new CrossflowError(`name a study: ${[...Object.keys(STUDIES), 'table3'].join(', ')} (or pass --overview)`);
@@ -81,9 +95,18 @@ export function register(program: Command): void {
     .option('--overview', 'only regenerate results/ablations/README.md')
     .option('--results-dir <dir>', 'results folder (default results/ablations; smoke: .cache/ablations-smoke/results)')
     .option('--runs-dir <dir>', 'run directories with checkpoints (default .cache/ablations)')
+    .option('--executor <name>', 'local (here, --jobs at a time) or slurm (one Slurm job array; returns at once with its id)', 'local')
+    .option('--partition <name>', 'slurm: the partition (default: the cluster\'s default)')
+    .option('--time <limit>', 'slurm: time limit per task (30, 1:30:00, 1-00:00:00)')
+    .option('--cpus <n>', 'slurm: CPUs per task, also its BLAS threads (default 1)', positiveInt('--cpus'))
+    .option('--mem <size>', 'slurm: memory per task (4G, 4000 = MB)')
+    .option('--status', 'which runs are done, running, pending or failed, whichever executor ran them (failed: log and last lines)')
     .option('--json', 'print one JSON object on the last line of stdout')
-    .action(async (name: string | undefined, o: AblateOptions) => {
+    .action(async (name: string | undefined, o: AblateOptions, cmd: Command) => {
       const profile: Profile = parseProfile(o.profile);
+      if (!EXECUTORS.includes(o.executor)) throw invalidValue('--executor', o.executor, EXECUTORS.join(', '));
+      if (o.executor !== 'slurm')
+        for (const k of SLURM_ONLY) if (o[k] !== undefined) throw new CrossflowError(`--${k} is an option of --executor slurm (the local executor runs here, --jobs at a time)`);
       if (o.resultsDir) checkOutputDir('--results-dir', o.resultsDir);
       if (o.runsDir) checkOutputDir('--runs-dir', o.runsDir);
       const defaults = defaultDirs(profile);
@@ -95,7 +118,14 @@ export function register(program: Command): void {
         return;
       }
       const studies = studiesOf(name);
+      if (o.status) {
+        const view = slurmView(dirs);
+        const statuses = studies.map((s) => studyStatus(s, profile, dirs, { rows, seeds: o.seeds }, view));
+        printReport(!!o.json, { profile, studies: statuses }, () => statuses.map(formatStatus).join('\n'));
+        return;
+      }
       if (o.seed !== undefined) {
+        if (o.executor === 'slurm') throw new CrossflowError('--seed K runs one run in this process (what a Slurm task runs); to send runs to Slurm, give --rows and --seeds with --executor slurm');
         if (studies.length !== 1 || !rows || rows.length !== 1) throw new CrossflowError('--seed K runs one run: give one study and one row with --rows');
         const [run] = planStudy(studies[0], profile, dirs, { rows, seed: o.seed });
         await initBackend();
@@ -107,6 +137,31 @@ export function register(program: Command): void {
         const plans = studies.map((s) => ({ study: s.name, runs: planStudy(s, profile, dirs, { rows, seeds: o.seeds }).map((r) => ({ row: r.row, seed: r.seed, status: r.status, config_hash: r.configHash, run_dir: r.runDir, result: r.resultFile, command: r.command })) }));
         printReport(!!o.json, { profile, studies: plans }, () =>
           plans.map((p) => [`${p.study}:`, ...p.runs.map((r) => `  ${r.status.padEnd(7)} ${r.row}/seed${r.seed}  ${r.config_hash}  ${r.command}`)].join('\n')).join('\n'),
+        );
+        return;
+      }
+      if (o.executor === 'slurm' && !o.report) {
+        const slurm = { partition: o.partition, time: o.time, cpus: o.cpus, mem: o.mem, throttle: cmd.getOptionValueSource('jobs') === 'cli' ? o.jobs : undefined };
+        const submitted: SubmitSummary[] = [];
+        for (const s of studies) submitted.push(await submitStudy(s, { profile, dirs, rows, seeds: o.seeds, slurm, log: info }));
+        const watch = (study: string) =>
+          `npx crossflow ablate ${study} --profile ${profile}${o.rows ? ` --rows ${o.rows}` : ''}${o.seeds ? ` --seeds ${o.seeds}` : ''}` +
+          `${o.resultsDir ? ` --results-dir ${o.resultsDir}` : ''}${o.runsDir ? ` --runs-dir ${o.runsDir}` : ''} --status`;
+        printReport(!!o.json, { profile, executor: 'slurm', submissions: submitted }, () =>
+          submitted
+            .map((s) =>
+              [
+                s.job
+                  ? `${s.study}: submitted Slurm job ${s.job}, ${s.tasks.length} task(s) (${s.tasks.map((t) => `${t.row}/seed${t.seed}`).join(', ')}); ${s.done} done already, ${s.active} running or queued`
+                  : `${s.study}: nothing to submit: ${s.done} done, ${s.active} running or queued`,
+                ...(s.prepare_job ? [`  autoencoder first: job ${s.prepare_job}`] : []),
+                ...(s.job ? [`  logs: ${path.dirname(s.tasks[0].log)}/${s.job}_<task>.log`] : []),
+                ...(s.report_job ? [`  reports: job ${s.report_job}, once job ${s.job} has ended`] : []),
+                ...s.notes.map((n) => `  ${n}`),
+                `  watch: ${watch(s.study)}`,
+              ].join('\n'),
+            )
+            .join('\n'),
         );
         return;
       }
