@@ -10,7 +10,7 @@ import { CrossflowError, invalidValue } from '../errors';
 import { eulerSolve, VelocityField } from '../flow/solver';
 import { guide, guideDoubled } from '../guidance/combine';
 import type { GuidanceMode } from '../config/choices';
-import { buildModels, Models } from '../models/crossflow';
+import { buildModels, indicatorGuided, Models, sourceLatent } from '../models/crossflow';
 import type { TextEncoder } from '../text/encoder';
 import { loadTextEncoder } from '../text/registry';
 import type { TrainConfig } from '../config/schema';
@@ -97,7 +97,7 @@ export function sourceLatents(run: LoadedRun, prompts: string[], seed: number): 
   if (c.family === 'baseline') return eps;
   const z0 = tf.tidy(() => {
     const { tokens, mask } = run.text.encode(prompts);
-    return run.models.ve!.apply(tokens, mask, eps).z0;
+    return sourceLatent(run.models.ve!, tokens, mask, eps);
   });
   eps.dispose();
   return z0;
@@ -158,9 +158,10 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
   const field: VelocityField = (z, t, time) => {
     const z4 = z as tf.Tensor4D;
     if (time < lo || time >= hi) return single(z4, t); // unguided here
-    if (mode === 'indicator' || mode === 'cfg') {
-      // One doubled batch [cond; uncond]: indicator 1/0 (CrossFlow) or caption/null caption (baseline).
-      const vBoth = flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), mode === 'indicator' ? both : null, ctxBoth ?? undefined);
+    if (mode === 'indicator') return indicatorGuided(flow, z4, t, both, w); // CrossFlow's CFG indicator
+    if (mode === 'cfg') {
+      // The baseline's classifier-free guidance: one doubled batch [caption; null caption].
+      const vBoth = flow.apply(tf.concat([z4, z4]), tf.concat([t, t]), null, ctxBoth ?? undefined);
       return guideDoubled(vBoth, w);
     }
     const vGood = single(z4, t);

@@ -1,6 +1,5 @@
 // One training batch and its loss terms, for both families.
-//   CrossFlow: z0 = VE(text) (sampled), indicator batch with rotated unconditional targets,
-//     L = L_flow + w_enc L_enc + w_kl KL   (phase 've': L_enc + KL only; 'flow': L_flow only).
+//   CrossFlow: crossflowLoss in models/crossflow.ts (the method, top to bottom).
 //   Baseline: z0 ~ N(0, I), text through cross-attention, captions dropped to "" with p_uncond (CFG).
 // Every random number comes from the per-step stream `train:<seed>:<step>`, so step k's batch is the
 // same whether the run was interrupted or not (that is what makes resume exact).
@@ -9,9 +8,7 @@ import { makeRng } from '../data/rng';
 import { pathSample, targetVelocity } from '../flow/path';
 import { flowMatchingLoss } from '../flow/loss';
 import { timesFrom } from '../flow/time';
-import { indicatorBatch } from '../guidance/indicator';
-import { klLoss } from '../models/veLosses';
-import type { Models } from '../models/crossflow';
+import { crossflowLoss, type Models } from '../models/crossflow';
 import type { EncodedText, TextEncoder } from '../text/encoder';
 import type { TrainConfig } from '../config/schema';
 import type { Phase } from './config';
@@ -79,29 +76,6 @@ export function lossTerms(models: Models, text: TextEncoder, data: TextImageData
     const uncond = captions.filter((s) => s === '').length;
     return { total: flow, flow, enc: zero, kl: zero, uncond };
   }
-  const ve = models.ve!;
   const { tokens, mask } = text.encode(draw.captions);
-  // A frozen VE (phase 'flow' of the two-stage strategies) runs in eval mode: no dropout, no VE losses.
-  const veTrains = phase !== 'flow';
-  const { mu, logvar, z0 } = ve.apply(tokens, mask, eps, veTrains ? draw.dropoutSeed : undefined);
-  const kl = veTrains && c.ve.variant === 've' ? klLoss(mu, logvar, c.kl.form) : zero;
-  const enc = veTrains ? models.enc!.apply({ z0, tokens, mask, z1 }) : zero;
-  if (phase === 've') {
-    const total = enc.mul(c.enc.weight).add(kl.mul(c.kl.weight)) as tf.Scalar;
-    return { total, flow: zero, enc, kl, uncond: 0 };
-  }
-  let target = z1;
-  let indicator: tf.Tensor1D | null = null;
-  let uncond = 0;
-  if (c.guidance.mode === 'indicator') {
-    const ib = indicatorBatch(draw.uncondUniforms, c.guidance.uncondProb);
-    target = tf.gather(z1, tf.tensor1d(ib.targetIndex, 'int32')) as tf.Tensor4D;
-    indicator = tf.tensor1d(ib.indicator, 'int32');
-    uncond = ib.unconditional;
-  }
-  const zt = pathSample(z0, target, t, c.flow.sigmaMin) as tf.Tensor4D;
-  const pred = models.flow.apply(zt, t, indicator);
-  const flow = flowMatchingLoss(pred, targetVelocity(z0, target, c.flow.sigmaMin));
-  const total = phase === 'flow' ? flow : (flow.add(enc.mul(c.enc.weight)).add(kl.mul(c.kl.weight)) as tf.Scalar);
-  return { total, flow, enc, kl, uncond };
+  return crossflowLoss(models, { tokens, mask, z1, eps, t, uncondUniforms: draw.uncondUniforms, dropoutSeed: draw.dropoutSeed }, phase);
 }
