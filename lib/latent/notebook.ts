@@ -8,7 +8,7 @@ import { showTable } from '../display/table';
 import type { Profile } from '../notebooks/profile';
 import { LoadedRun, loadRun } from '../sampling/generate';
 import { notebookProgress } from '../train/progress';
-import { quickstartConfig, quickstartPaths } from '../train/quickstart';
+import { quickstartConfig, quickstartPaths } from '../notebooks/quickstart';
 import { checkpointPath, train } from '../train/trainer';
 import { parseExpression } from './expression';
 import { bilinearGrid, combineLatents, interpolationPath, sampleFromLatents } from './latents';

@@ -37,7 +37,7 @@ export const PRESETS: Record<string, PresetSpec> = {
   },
   small: {
     family: 'crossflow',
-    description: 'the quickstart size: the paper\'s configuration here; the quickstart adds QUICKSTART_RECIPE (lib/train/quickstart.ts)',
+    description: 'the quickstart size: the paper\'s configuration here; the quickstart adds QUICKSTART_RECIPE (lib/notebooks/quickstart.ts)',
     model: { width: 128, depth: 4, heads: 4 },
     ve: { width: 64, layers: 2, heads: 4, ffn: 256, reductions: 2 },
   },

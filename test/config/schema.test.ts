@@ -8,7 +8,7 @@ import { defaultConfig, FIELDS, SETTABLE_KEYS } from '../../lib/config/schema';
 import { hashOf, rowConfig } from '../../lib/experiments/plan';
 import { STUDIES } from '../../lib/experiments/studies/index';
 import { completeConfig, PRESET_NAMES, presetConfig } from '../../lib/models/presets';
-import { quickstartPaths } from '../../lib/train/quickstart';
+import { quickstartPaths } from '../../lib/notebooks/quickstart';
 
 // hashOf(presetConfig(name)) as computed by the hand-written TrainConfig/FIELD_RULES/baseConfig of commit 7f16ca9.
 // Experiment results and run directories are keyed by these hashes: a change here orphans every result.

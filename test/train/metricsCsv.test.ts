@@ -8,7 +8,7 @@ import * as path from 'path';
 import { CrossflowError } from '../../lib/errors';
 import { repoPath } from '../../lib/paths';
 import { METRICS_COLUMNS, metricsCsvHeader, metricsCsvLine, MetricsRow, readCsv, readMetricsCsv, truncateMetricsCsv } from '../../lib/train/metricsCsv';
-import { lossFigure } from '../../lib/train/quickstart';
+import { lossFigure } from '../../lib/notebooks/quickstart';
 import { CSV_COLUMNS } from '../../lib/train/trainer';
 
 const COMMITTED = ['small-metrics.csv', 'fm-small-metrics.csv'].map((f) => repoPath('results', 'quickstart', f));

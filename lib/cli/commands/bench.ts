@@ -12,7 +12,7 @@ import { measureSgemmPeak, RefDitResult, runRefDitBench } from '../../bench/refD
 import { trainStepWorkload } from '../../bench/trainStep';
 import { checkOutputFile, invalidValue } from '../../errors';
 import { PRESET_NAMES, presetConfig } from '../../models/presets';
-import { quickstartConfig } from '../../train/quickstart';
+import { quickstartConfig } from '../../notebooks/quickstart';
 import { info, printReport } from '../report';
 
 export const WORKLOADS = ['ref-dit', 'presets', 'sgemm'] as const;

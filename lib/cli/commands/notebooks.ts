@@ -5,7 +5,7 @@ import { info, printReport } from '../report';
 import { parseProfile, profile } from '../../notebooks/profile';
 import { describeFailure, runNotebooks } from '../../notebooks/runner';
 import { invalidValue } from '../../errors';
-import { quickstartConfig } from '../../train/quickstart';
+import { quickstartConfig } from '../../notebooks/quickstart';
 
 export function register(program: Command): void {
   program

@@ -19,7 +19,7 @@ export const guidanceStudy: Study = {
 };
 
 /**
- * The same block on the quickstart recipe (lib/train/quickstart.ts) as the base: single runs there
+ * The same block on the quickstart recipe (lib/notebooks/quickstart.ts) as the base: single runs there
  * reversed the paper's ordering (autoguidance beat the indicator), and this asks whether that holds.
  */
 export const guidanceRecipeStudy: Study = {

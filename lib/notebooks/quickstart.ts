@@ -4,14 +4,14 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { repoPath } from '../paths';
-import { configSets, Profile } from '../notebooks/profile';
+import { configSets, Profile } from './profile';
 import { presetConfig } from '../models/presets';
 import { applyOverrides, overrideKey } from '../config/overrides';
 import type { TrainConfig } from '../config/schema';
 import { singleObjectRow, SingleObjectRow } from '../runs/singleObject';
-import { readMetricsCsv } from './metricsCsv';
+import { readMetricsCsv } from '../train/metricsCsv';
 import type { LoadedRun } from '../sampling/generate';
-import type { TrainResult } from './trainer';
+import type { TrainResult } from '../train/trainer';
 
 
 /**

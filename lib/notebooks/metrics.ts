@@ -1,16 +1,16 @@
 // Helpers for notebooks/03_metrics.ipynb: each instrument shown on real data, as table rows and
 // plotly figures (the notebook stays a thin narrative).
 import type { PlotlyFigure } from '../display/plotly';
-import { scoreCaptions } from './captions';
-import { LadderRung } from './shapesEval';
+import { scoreCaptions } from '../eval/captions';
+import { LadderRung } from '../eval/shapesEval';
 import { sampleForCaption, generateShapes } from '../data/shapes';
-import { genevalPrompts, GENEVAL_TASKS } from './geneval/prompts';
-import { genevalScores } from './geneval/score';
-import { loadJudge, judgeShapes } from './judges';
-import { psnr } from './image/psnr';
-import { ssim } from './image/ssim';
-import { gaussianBlur, addNoise } from './image/degrade';
-import { depthMetrics } from './depth';
+import { genevalPrompts, GENEVAL_TASKS } from '../eval/geneval/prompts';
+import { genevalScores } from '../eval/geneval/score';
+import { loadJudge, judgeShapes } from '../eval/judges';
+import { psnr } from '../eval/image/psnr';
+import { ssim } from '../eval/image/ssim';
+import { gaussianBlur, addNoise } from '../eval/image/degrade';
+import { depthMetrics } from '../eval/depth';
 
 /** Caption metrics on a worked example: real reference captions vs three candidate captioners. */
 export function captionMetricRows(): object[] {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { quickstartConfig, quickstartName, quickstartPaths, writeQuickstartResult, QuickstartRow, QUICKSTART_RECIPE, QUICKSTART_SAMPLE_SEED } from '../../lib/train/quickstart';
+import { quickstartConfig, quickstartName, quickstartPaths, writeQuickstartResult, QuickstartRow, QUICKSTART_RECIPE, QUICKSTART_SAMPLE_SEED } from '../../lib/notebooks/quickstart';
 import { applyOverrides } from '../../lib/config/overrides';
 import { configSets, CONFIG_SETS_ENV } from '../../lib/notebooks/profile';
 import { presetConfig } from '../../lib/models/presets';
