@@ -1,4 +1,4 @@
-// The one file format for stored weights: training checkpoints (lib/train/checkpoint.ts), the frozen
+// The one file format for stored weights: training checkpoints (lib/nn/checkpoint.ts), the frozen
 // text encoders (datasets/encoders/*.bin, lib/text/weights.ts) and the judges (results/eval/judges/*.bin,
 // lib/eval/judges/weights.ts) all read and write through here.
 //

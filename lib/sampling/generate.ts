@@ -15,7 +15,7 @@ import type { TextEncoder } from '../text/encoder';
 import { loadTextEncoder } from '../text/registry';
 import type { TrainConfig } from '../config/schema';
 import { normals } from '../data/rng';
-import { assignFrom, CheckpointFile, readCheckpoint } from '../train/checkpoint';
+import { assignFrom, CheckpointFile, readCheckpoint } from '../nn/checkpoint';
 import { CheckpointMeta, checkpointPath } from '../train/trainer';
 import { loadOrTrainAutoencoder, TrainedAutoencoder } from '../trainingData/latents';
 

@@ -14,12 +14,13 @@ import { loadTextEncoder } from '../text/registry';
 import { configDifferences, getPath } from '../config/overrides';
 import type { TrainConfig } from '../config/schema';
 import { learningRate, Phase, phasesOf, totalSteps, validateConfig } from './config';
-import { assignFrom, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { assignFrom, readCheckpoint, writeCheckpoint } from '../nn/checkpoint';
 import { loadOrTrainAutoencoder, loadTrainingData, TextImageData, TrainedAutoencoder } from '../trainingData/latents';
 import { Ema } from './ema';
 import { metricsCsvHeader, metricsCsvLine, METRICS_COLUMNS, truncateMetricsCsv } from './metricsCsv';
 import { drawStep, lossTerms } from './objective';
-import { ProgressInfo, yieldToEventLoop } from './progress';
+import { yieldToEventLoop } from '../eventLoop';
+import type { ProgressInfo } from './progress';
 
 export interface TrainOptions {
   config: TrainConfig;

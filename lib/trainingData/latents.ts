@@ -12,8 +12,8 @@ import { makeRng, normals } from '../data/rng';
 import { Autoencoder, AutoencoderConfig, autoencoder } from '../models/autoencoder';
 import { ParamStore } from '../nn/params';
 import { AdamW } from '../optim/adamw';
-import { assignFrom, readCheckpoint, writeCheckpoint } from '../train/checkpoint';
-import { yieldToEventLoop } from '../train/progress';
+import { yieldToEventLoop } from '../eventLoop';
+import { assignFrom, readCheckpoint, writeCheckpoint } from '../nn/checkpoint';
 import { repoPath } from '../paths';
 
 export const DATASETS_DIR = repoPath('datasets');

@@ -14,7 +14,7 @@ import { CrossflowError } from '../../lib/errors';
 import { encodeWeightsFile, parseWeightsFile, readWeightsFile, writeWeightsFile, weightsToTensors, WEIGHTS_MAGIC } from '../../lib/nn/weightsFile';
 import { loadWeights, saveWeights, EncoderManifest } from '../../lib/text/weights';
 import { loadJudgeWeights, saveJudgeWeights, JudgeManifest } from '../../lib/eval/judges/weights';
-import { readCheckpoint } from '../../lib/train/checkpoint';
+import { readCheckpoint } from '../../lib/nn/checkpoint';
 import { repoPath } from '../../lib/paths';
 
 const tmpDir = (tag: string) => fs.mkdtempSync(path.join(os.tmpdir(), `cf-weights-${tag}-`));

@@ -11,7 +11,7 @@ import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides, configDifferences } from '../../lib/config/overrides';
 import type { TrainConfig } from '../../lib/config/schema';
 import { phasesOf, validateConfig } from '../../lib/train/config';
-import { readCheckpoint, writeCheckpoint } from '../../lib/train/checkpoint';
+import { readCheckpoint, writeCheckpoint } from '../../lib/nn/checkpoint';
 import { normals } from '../../lib/data/rng';
 import type { TextImageData } from '../../lib/trainingData/latents';
 import { Ema } from '../../lib/train/ema';

@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
 import { CrossflowError } from '../../lib/errors';
-import { readCheckpoint, writeCheckpoint } from '../../lib/train/checkpoint';
+import { readCheckpoint, writeCheckpoint } from '../../lib/nn/checkpoint';
 
 /** A run directory with a checkpoint of two tensors (6 + 3 floats) written by the real writer; returns its bytes. */
 function written(dir: string, name: string, step: number): { file: string; bytes: Buffer; headerEnd: number } {

@@ -1,4 +1,5 @@
-// Checkpoint files: the weights-file format of lib/nn/weightsFile.ts (8-byte magic + u32 JSON length + JSON
+// Checkpoint files (of training runs and of the cached autoencoder; read by train/, sampling/ and
+// trainingData/): the weights-file format of lib/nn/weightsFile.ts (8-byte magic + u32 JSON length + JSON
 // header with the run's metadata and each tensor's name/shape/offset + float32 data), written atomically: to
 // `<file>.tmp`, fsync, then rename over the old file, so a run killed mid-write still has its last complete
 // checkpoint. What this file adds is what a damaged checkpoint means for a run, and what to fall back to.
@@ -6,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
-import { parseWeightsFile, readWeightsFile, writeWeightsFile, WeightsFile } from '../nn/weightsFile';
+import { parseWeightsFile, readWeightsFile, writeWeightsFile, WeightsFile } from './weightsFile';
 
 export type CheckpointFile<M> = WeightsFile<M>;
 
