@@ -1,13 +1,14 @@
 // Sampling from a trained run: load its config, EMA weights, text encoder and autoencoder, encode the
 // prompts to z0 (CrossFlow: the sampled Text VE latent; baseline: Gaussian noise), integrate the flow
-// with Euler under the chosen guidance, and decode to RGB images. Also latent interpolation.
+// (Euler, Heun or midpoint: lib/flow/solver.ts) under the chosen guidance, applied at every evaluation of
+// the velocity, and decode to RGB images. Also latent interpolation.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { shapesToTensor } from '../data/shapes/generate';
 import { completeConfig } from '../models/presets';
 import { CrossflowError, invalidValue } from '../errors';
-import { eulerSolve, VelocityField } from '../flow/solver';
+import { Solver, solve, VelocityField } from '../flow/solver';
 import { guide, guideDoubled } from '../guidance/combine';
 import type { GuidanceMode } from '../config/choices';
 import { buildModels, indicatorGuided, Models, sourceLatent } from '../models/crossflow';
@@ -63,7 +64,10 @@ export async function loadRun(dir: string, opts: { ema?: boolean } = {}): Promis
 export interface SampleOptions {
   /** Guidance weight w (1 = no guidance). Default: the run's guidance.scale. */
   cfg?: number;
+  /** Solver steps (Heun and midpoint evaluate the velocity twice a step). Default: the run's sample.steps. */
   steps?: number;
+  /** The ODE solver (default euler). Guidance applies at every evaluation of the velocity. */
+  solver?: Solver;
   seed?: number;
   /** Override the guidance used at sampling ('none' disables it). */
   guidance?: GuidanceMode;
@@ -86,6 +90,7 @@ export interface GeneratedImages {
   guidance: GuidanceMode;
   cfg: number;
   steps: number;
+  solver: Solver;
 }
 
 /** z0 (B, L, L, C) for prompts: sampled VE latents (CrossFlow) or N(0, I) (baseline), from `seed`. */
@@ -155,9 +160,11 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
     }
   };
   const single = (z4: tf.Tensor4D, t: tf.Tensor1D) => flow.apply(z4, t, indicatorOn ? ones : null, ctx ?? undefined);
+  // Guided for t in [lo, hi), and at t = 1 itself when hi = 1 (Heun's last evaluation is at t = 1).
+  const guided = (time: number) => time >= lo && (time < hi || (hi === 1 && time === 1));
   const field: VelocityField = (z, t, time) => {
     const z4 = z as tf.Tensor4D;
-    if (time < lo || time >= hi) return single(z4, t); // unguided here
+    if (!guided(time)) return single(z4, t); // unguided here
     if (mode === 'indicator') return indicatorGuided(flow, z4, t, both, w); // CrossFlow's CFG indicator
     if (mode === 'cfg') {
       // The baseline's classifier-free guidance: one doubled batch [caption; null caption].
@@ -171,7 +178,8 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
     swapBad();
     return guide(vGood, vBad, w);
   };
-  const z1 = eulerSolve(field, z0, { steps, t0: tStart });
+  const solver = opts.solver ?? 'euler';
+  const z1 = solve(solver, field, z0, { steps, t0: tStart });
   const { ae, meta } = run.autoencoder;
   const pixels = tf.tidy(() => ae.decode(z1.div(meta.scale) as tf.Tensor4D).clipByValue(0, 1).mul(255).round());
   const data = pixels.dataSync();
@@ -180,7 +188,7 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
   tf.dispose([z1, pixels, ones, both]);
   if (ctx) tf.dispose([ctx.tokens, ctx.mask]);
   if (ctxBoth) tf.dispose([ctxBoth.tokens, ctxBoth.mask]);
-  return { images, guidance: mode, cfg: w, steps };
+  return { images, guidance: mode, cfg: w, steps, solver };
 }
 
 /** Samples one image per prompt, in batches. */
