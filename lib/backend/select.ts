@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
 import { findTfjsNode, loadTfjsNode, TfjsNodePackage } from './tensorflow';
-import { fingerprint, lookupTiming, readTimings, recordTimings, TimingEntry } from './timings';
+import { fingerprint, lookupTiming, machineLoad, readTimings, recordTimings, TimingEntry } from './timings';
 
 export const BACKEND_CHOICES = ['tfjs-node-gpu', 'tfjs-node', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -308,7 +308,7 @@ async function choose(forced: string | null, opts: InitOptions): Promise<Backend
       order = [...ranked, ...DEFAULT_ORDER.filter((c) => !ranked.includes(c) && !(c in skipped))];
       chosenBy = ranked.length > 1 ? 'measurement' : 'only-candidate';
       reason = ranked.length > 1
-        ? `fastest measured for the ${workload.label}: ${formatMs(timings.ms)} (${timings.measuredNow ? 'measured now' : `measured ${timings.measured_at.slice(0, 16).replace('T', ' ')}`}; .cache/backend-timings.json)`
+        ? `fastest measured for the ${workload.label}: ${formatMs(timings.ms)} (${timings.measuredNow ? 'measured now' : `measured ${timings.measured_at.slice(0, 16).replace('T', ' ')}`} on a ${machineLoad().busy ? 'busy' : 'quiet'} machine; .cache/backend-timings.json)`
         : `the only backend that ran the ${workload.label} (${Object.entries(skipped).filter(([b]) => candidates.includes(b as BackendChoice)).map(([b, why]) => `${b}: ${why}`).join('; ')})`;
     } else {
       order = DEFAULT_ORDER.filter((c) => !(c in skipped));

@@ -1,7 +1,7 @@
 // Measured step times per (backend, workload) on this machine, kept in .cache/backend-timings.json so
 // that the selector measures a model once and later processes read the answer. An entry counts only
 // for the same machine and software (its fingerprint: CPUs, Node ABI, tfjs, BLAS threads, the
-// TensorFlow build); a new build or another machine measures again.
+// TensorFlow build) and the same load (busy or quiet); a new build or another machine measures again.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -50,11 +50,27 @@ export function lookupTiming(entries: TimingEntry[], backend: string, workload: 
   return hits.length ? hits.reduce((a, b) => (a.measured_at >= b.measured_at ? a : b)) : null;
 }
 
+let regime: { busy: boolean; load: number } | null = null;
+
+/**
+ * Whether the machine is busy (1-minute load average at least 1.5 per CPU), read once per process. A busy
+ * machine changes the answer: OpenBLAS's spinning threads (native) suffer more from sharing cores than
+ * TensorFlow's thread pool does, so times measured busy and quiet are kept apart.
+ */
+export function machineLoad(): { busy: boolean; load: number } {
+  if (!regime) {
+    const load = os.loadavg()[0];
+    regime = { busy: load >= 1.5 * os.cpus().length, load: Math.round(load * 100) / 100 };
+  }
+  return regime;
+}
+
 /**
  * What a measurement on `backend` depends on besides the workload. `detail` is backend specific:
  * the BLAS threads for native, the TensorFlow wheel and package version for tfjs-node.
  */
 export function fingerprint(backend: string, tfjsVersion: string, detail: string): string {
   const cpus = os.cpus();
-  return [backend, `${cpus.length}x${cpus[0]?.model ?? '?'}`, `node-abi-${process.versions.modules}`, `tfjs-${tfjsVersion}`, detail].join('|');
+  const load = machineLoad().busy ? 'busy' : 'quiet';
+  return [backend, `${cpus.length}x${cpus[0]?.model ?? '?'}`, `node-abi-${process.versions.modules}`, `tfjs-${tfjsVersion}`, detail, load].join('|');
 }
