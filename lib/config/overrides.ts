@@ -61,8 +61,8 @@ export function applyOverrides(config: TrainConfig, sets: string[]): TrainConfig
       throw new CrossflowError(`${key} is fixed at ${JSON.stringify(field.info.default)} (${field.info.fixed}); it is not a --set key`);
     const raw = s.slice(s.indexOf('=') + 1).trim();
     const value = field.info.fromText(raw);
-    // A text that is no number is shown as typed ('abc'), not as JSON's null for NaN.
-    check(field, value, typeof value === 'number' && !Number.isFinite(value) ? raw : value);
+    // A text that is no number is shown as typed ('abc'), not as JSON's null for NaN; so is a list.
+    check(field, value, Array.isArray(value) || (typeof value === 'number' && !Number.isFinite(value)) ? raw : value);
     setPath(out as unknown as Record<string, unknown>, key, value);
   }
   return out;

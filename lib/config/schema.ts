@@ -9,7 +9,9 @@
 //
 // The config's exact key set and values are hashed into run directories and result files
 // (experiments/plan.ts): a new field changes every hash, so it needs `before` (for old runs) and a
-// new default that is deliberate. test/config/schema.test.ts pins the presets' hashes.
+// new default that is deliberate. test/config/schema.test.ts pins the presets' hashes. An `optional`
+// field (optionalSteps) is the exception: absent unless set, it is in no config that does not set it,
+// so adding one changes no hash.
 import { z } from 'zod';
 import { KIND_WEIGHTS } from '../data/shapes/generate';
 import {
@@ -29,6 +31,8 @@ export interface FieldInfo {
   before?: unknown;
   /** A constant: present in every config (so in its hash) but not a `--set` key; says why. */
   fixed?: string;
+  /** Absent unless set: not in defaultConfig(), old runs or any config (or hash) that does not set it. */
+  optional?: true;
 }
 
 const FIELD_INFO = z.registry<FieldInfo>();
@@ -89,6 +93,16 @@ function text(dflt: string) {
 /** A field with a single value: kept in the config (its hash covers it), not offered by `--set`. */
 function fixed<const T extends string | number>(value: T, why: string) {
   return withInfo(z.literal(value), { allowed: String(value), default: value, fromText: (s) => s, fixed: why });
+}
+
+/**
+ * Training steps, increasing, each >= 1; `--set` reads them comma-separated ('500,1000,2000'). Optional:
+ * absent (no value, not even a default) unless a config sets it, so configs without it keep their hashes.
+ */
+function optionalSteps() {
+  const s = z.array(z.number().refine(Number.isInteger).gte(1)).min(1).refine((v) => v.every((x, i) => i === 0 || x > v[i - 1])).optional();
+  const fromText = (t: string) => t.split(',').map((x) => numberFromText(x.trim()));
+  return withInfo(s, { allowed: 'increasing integers >= 1, comma-separated (absent: none)', default: undefined, fromText, optional: true });
 }
 
 const positive = { min: 0, exclusiveMin: true };
@@ -201,6 +215,8 @@ export const TrainConfigSchema = z.object({
   }),
   log: z.object({
     checkpointEvery: int(200, 1),
+    /** Steps at which the trainer also keeps a checkpoint (ckpt-<step>.ckpt: weights and EMA), e.g. to evaluate along training. */
+    keepSteps: optionalSteps(),
   }),
 });
 

@@ -17,7 +17,7 @@ import { loadTextEncoder } from '../text/registry';
 import type { TrainConfig } from '../config/schema';
 import { normals } from '../data/rng';
 import { assignFrom, CheckpointFile, readCheckpoint } from '../nn/checkpoint';
-import { CheckpointMeta, checkpointPath } from '../train/trainer';
+import { CheckpointMeta, checkpointPath, keptCheckpointPath, keptSteps } from '../train/trainer';
 import { loadOrTrainAutoencoder, TrainedAutoencoder } from '../trainingData/latents';
 
 export interface LoadedRun {
@@ -27,14 +27,27 @@ export interface LoadedRun {
   models: Models;
   text: TextEncoder;
   autoencoder: TrainedAutoencoder;
-  /** Under-trained weights for autoguidance (from bad.ckpt), if the run saved them. */
+  /** Under-trained weights for autoguidance (from bad.ckpt), if the run saved them (and, loading a kept step, before it). */
   bad: Map<string, tf.Tensor> | null;
   dispose(): void;
 }
 
-/** Loads a run directory with EMA weights in place of the raw ones. */
-export async function loadRun(dir: string, opts: { ema?: boolean } = {}): Promise<LoadedRun> {
-  const file = checkpointPath(dir);
+/** The checkpoint file of `step` (kept by log.keepSteps; the last checkpoint when it is at that step). */
+function checkpointOfStep(dir: string, step: number): string {
+  const kept = keptCheckpointPath(dir, step);
+  if (fs.existsSync(kept)) return kept;
+  const last = checkpointPath(dir);
+  if (fs.existsSync(last) && readCheckpoint<CheckpointMeta>(last).meta.step === step) return last;
+  const have = keptSteps(dir);
+  throw invalidValue('step', step, have.length ? `a kept step of ${dir}: ${have.join(', ')}` : `none: ${dir} kept no checkpoints along training (train with --set log.keepSteps=...)`);
+}
+
+/**
+ * Loads a run directory with EMA weights in place of the raw ones: its last checkpoint, or with `step` the
+ * checkpoint kept at that step (log.keepSteps).
+ */
+export async function loadRun(dir: string, opts: { ema?: boolean; step?: number } = {}): Promise<LoadedRun> {
+  const file = opts.step === undefined ? checkpointPath(dir) : checkpointOfStep(dir, opts.step);
   if (!fs.existsSync(file)) throw new CrossflowError(`--run ${dir} has no checkpoint.ckpt; train one with: npx crossflow train --preset small --out ${dir}`);
   const ck = readCheckpoint<CheckpointMeta>(file);
   const config = completeConfig(ck.meta.config);
@@ -48,7 +61,8 @@ export async function loadRun(dir: string, opts: { ema?: boolean } = {}): Promis
   const badFile = path.join(dir, 'bad.ckpt');
   if (fs.existsSync(badFile)) {
     const b = readCheckpoint<CheckpointMeta>(badFile);
-    bad = new Map([...b.tensors].map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
+    // The under-trained model must be from before the weights loaded: a kept step at or before it has none.
+    if (b.meta.step < ck.meta.step) bad = new Map([...b.tensors].map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
   }
   return {
     dir, config, step: ck.meta.step, models, text, autoencoder, bad,

@@ -26,6 +26,9 @@ export function validateConfig(c: TrainConfig): void {
   // The bad model is snapshotted when the run passes guidance.badStep: one at or past the end is never written.
   if (c.guidance.mode === 'autoguidance' && c.guidance.badStep >= totalSteps(c))
     throw invalidValue('guidance.badStep', c.guidance.badStep, `an integer below the run's ${totalSteps(c)} steps (0: a tenth of them)`);
+  const keep = c.log.keepSteps;
+  if (keep && keep[keep.length - 1] > totalSteps(c))
+    throw invalidValue('log.keepSteps', keep.join(','), `steps within the run's ${totalSteps(c)} (a kept checkpoint past the end is never written)`);
   checkKindWeights(c.data.mix, 'data.mix');
   if (c.data.trainCount < c.batchSize) throw invalidValue('data.trainCount', c.data.trainCount, `at least batchSize (${c.batchSize})`);
 }

@@ -1,6 +1,7 @@
 // The training loop: phases of the chosen strategy, AdamW with warm-up, EMA, per-step CSV metrics,
 // atomic checkpoints, exact resume, and a hard stop on NaN/Inf that keeps the last good checkpoint.
-// Run directory: config.json, metrics.csv, checkpoint.ckpt, [bad.ckpt for autoguidance], summary.json.
+// Run directory: config.json, metrics.csv, checkpoint.ckpt, [bad.ckpt for autoguidance], summary.json,
+// [ckpt-<step>.ckpt: weights and EMA kept at each of log.keepSteps, for evaluating along training].
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -69,10 +70,23 @@ export function checkpointPath(out: string): string {
   return path.join(out, 'checkpoint.ckpt');
 }
 
-function stateTensors(models: Models, ema: Ema, opt: AdamW): Array<[string, tf.Tensor]> {
+/** The checkpoint kept at `step` (log.keepSteps): the weights and their EMA, no optimiser state. */
+export function keptCheckpointPath(out: string, step: number): string {
+  return path.join(out, `ckpt-${step}.ckpt`);
+}
+
+/** The steps whose kept checkpoints a run directory holds, ascending. */
+export function keptSteps(out: string): number[] {
+  if (!fs.existsSync(out)) return [];
+  return fs.readdirSync(out).flatMap((f) => { const m = /^ckpt-(\d+)\.ckpt$/.exec(f); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b);
+}
+
+/** Weights, their EMA and (for a checkpoint to resume from) the optimiser's moments. */
+function stateTensors(models: Models, ema: Ema, opt: AdamW | null): Array<[string, tf.Tensor]> {
   const out: Array<[string, tf.Tensor]> = [];
   for (const [n, v] of models.params.vars) out.push([n, v]);
   for (const [n, s] of ema.shadow) out.push([`ema/${n}`, s]);
+  if (!opt) return out;
   for (const [n, m] of opt.m) out.push([`adam_m/${n}`, m]);
   for (const [n, v] of opt.v) out.push([`adam_v/${n}`, v]);
   return out;
@@ -162,12 +176,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     } else {
       fs.writeFileSync(csvFile, metricsCsvHeader());
       for (const f of ['bad.ckpt', 'summary.json']) if (fs.existsSync(path.join(out, f))) fs.unlinkSync(path.join(out, f));
+      for (const s of keptSteps(out)) fs.unlinkSync(keptCheckpointPath(out, s)); // a fresh run keeps only its own
     }
     const counts = models.counts;
     const phases = phasesOf(c);
     const total = totalSteps(c);
     const end = Math.min(total, opts.stopAfter ?? total);
     const badStep = c.guidance.mode === 'autoguidance' ? c.guidance.badStep || Math.max(1, Math.round(total / 10)) : -1;
+    const keep = new Set(c.log.keepSteps ?? []);
     const meta = (step: number, elapsedS: number): CheckpointMeta => ({
       step, adamStep: opt.step, elapsedS, config: c, counts,
       autoencoderFile: trained ? path.relative(out, trained.file) : null, latentScale: trained ? trained.meta.scale : null,
@@ -219,6 +235,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         writeCheckpoint(ckptFile, meta(done, elapsedS), stateTensors(models, ema, opt));
         lastSaved = done;
       }
+      // A resumed run rewrites a kept step it passes again with the same values (exact resume).
+      if (keep.has(done)) writeCheckpoint(keptCheckpointPath(out, done), meta(done, elapsedS), stateTensors(models, ema, null));
       const rate = (Date.now() - t0) / 1000 / (done - start);
       opts.onProgress?.({ step: done, total, phase: phase.name, loss, flow, enc, kl, lr, elapsedS, etaS: rate * (total - done), stage: 'model' });
       await yieldToEventLoop(); // where a SIGINT handler gets to run

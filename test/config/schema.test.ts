@@ -8,6 +8,7 @@ import { defaultConfig, FIELDS, SETTABLE_KEYS } from '../../lib/config/schema';
 import { hashOf, rowConfig } from '../../lib/experiments/plan';
 import { STUDIES } from '../../lib/experiments/studies/index';
 import { completeConfig, PRESET_NAMES, presetConfig } from '../../lib/models/presets';
+import { validateConfig } from '../../lib/train/config';
 import { quickstartPaths } from '../../lib/notebooks/quickstart';
 
 // hashOf(presetConfig(name)) as computed by the hand-written TrainConfig/FIELD_RULES/baseConfig of commit 7f16ca9.
@@ -55,7 +56,9 @@ test('the quickstart run directories (named by a hash of the config as JSON, key
 test('the schema covers exactly the fields of a config, and its defaults pass its own checks', () => {
   const leaves = (o: unknown, prefix = ''): string[] =>
     o && typeof o === 'object' ? Object.entries(o).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k)) : [prefix];
-  for (const name of PRESET_NAMES) assert.deepEqual(leaves(presetConfig(name)), FIELDS.map((f) => f.key), name);
+  // Optional fields (log.keepSteps) are in a config only when it sets them.
+  const always = FIELDS.filter((f) => !f.info.optional).map((f) => f.key);
+  for (const name of PRESET_NAMES) assert.deepEqual(leaves(presetConfig(name)), always, name);
   assert.doesNotThrow(() => checkFields(defaultConfig()));
   // A fresh object each time: presets edit theirs.
   const a = defaultConfig();
@@ -104,4 +107,21 @@ test("an old run missing fields gets each field's value from before it existed, 
   assert.equal(c.sample.steps, 50);
   const changed = { ...presetConfig('small'), optim: { ...presetConfig('small').optim, schedule: 'constant' }, model: { ...presetConfig('small').model, posEmbed: 'learned' } };
   assert.equal(hashOf(c), hashOf(changed));
+});
+
+test('an optional field (log.keepSteps) is absent unless set, so configs without it keep their hashes; set, it is checked', () => {
+  assert.deepEqual(FIELDS.filter((f) => f.info.optional).map((f) => f.key), ['log.keepSteps']);
+  assert.ok(SETTABLE_KEYS.includes('log.keepSteps'));
+  const tiny = presetConfig('tiny');
+  assert.ok(!('keepSteps' in tiny.log) && !('keepSteps' in defaultConfig().log));
+  assert.ok(!('keepSteps' in (completeConfig(JSON.parse(JSON.stringify(tiny))).log)), 'old runs do not gain it');
+  const kept = applyOverrides(tiny, ['log.keepSteps=5, 10,20']);
+  assert.deepEqual(kept.log.keepSteps, [5, 10, 20]);
+  assert.notEqual(hashOf(kept), PRESET_HASHES.tiny);
+  assert.equal(hashOf(applyOverrides(tiny, ['steps=20'])), PRESET_HASHES.tiny);
+  for (const bad of ['', '10,5', '5,5', 'a', '0,3', '2.5'])
+    assert.throws(() => applyOverrides(tiny, [`log.keepSteps=${bad}`]), new RegExp(`^CrossflowError: invalid log\\.keepSteps: "${bad}"; allowed: increasing integers >= 1, comma-separated`), bad);
+  // Past the run's end: validateConfig names the run's length.
+  assert.throws(() => validateConfig(applyOverrides(tiny, ['log.keepSteps=10,30'])), /invalid log\.keepSteps: "10,30"; allowed: steps within the run's 20/);
+  assert.doesNotThrow(() => validateConfig(kept));
 });
