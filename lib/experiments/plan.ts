@@ -1,7 +1,8 @@
 // What a sweep would run: every row x seed of a study at a profile, each keyed by a hash of its full
 // config (the run directory) and of its evaluation settings, with the result file it writes and the
 // one command that repeats it. A result file whose hashes differ from today's is stale: it is never
-// read into a report and the run is redone.
+// read into a report and the run is redone. A study with a sampling step (scale.sampling) plans it as a
+// second stage: one more result file per run (seed<k>-sampling.json), keyed by the sampling settings.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,7 +14,7 @@ import { invalidValue } from '../errors';
 import type { Profile } from '../notebooks/profile';
 import { REPO_ROOT, repoPath } from '../paths';
 import type { EvalSizes } from '../runs/evaluate';
-import { SCALES } from './scale';
+import { SamplingScale, scaleOf } from './scale';
 import type { Study, StudyRow } from './study';
 
 /** Where committed results live, and where run directories (checkpoints, git-ignored) go. */
@@ -34,16 +35,27 @@ export function defaultDirs(profile: Profile): SweepDirs {
 export interface EvalSettings extends EvalSizes {
   cfg: number;
   seed: number;
+  /** Kept checkpoints evaluated along training (studies with scale.evalSteps only; absent otherwise, so Table 3's hashes stay). */
+  steps?: number[];
 }
+
+/** What the sampling stage measures on a trained run (its hash keys the stage's result file). */
+export type SamplingSettings = Omit<SamplingScale, 'seeds'> & { cfg: number; seed: number };
+
+/** 'train': train, evaluate, seed<k>.json; 'sampling': the study's sampling step on the trained run, seed<k>-sampling.json. */
+export type Stage = 'train' | 'sampling';
 
 export interface PlannedRun {
   study: string;
   row: string;
   seed: number;
   profile: Profile;
+  stage: Stage;
   config: TrainConfig;
   configHash: string;
   eval: EvalSettings;
+  /** The sampling stage's settings; its result file is keyed by their hash (evalHash holds it then). */
+  sampling?: SamplingSettings;
   evalHash: string;
   runDir: string;
   resultFile: string;
@@ -63,10 +75,10 @@ export function hashOf(x: unknown): string {
   return crypto.createHash('sha256').update(canonicalJson(x)).digest('hex').slice(0, 12);
 }
 
-/** The full training config of one row and seed: preset, then study base, then profile, then row. */
+/** The full training config of one row and seed: preset (the row's, else the scale's), then study base, then profile, then row. */
 export function rowConfig(study: Study, row: StudyRow, seed: number, profile: Profile): TrainConfig {
-  const scale = SCALES[profile];
-  const c = applyOverrides(presetConfig(scale.preset), [...study.base, ...scale.sets, ...row.sets, `seed=${seed}`, `sample.steps=${scale.eval.sampleSteps}`]);
+  const scale = scaleOf(study, profile);
+  const c = applyOverrides(presetConfig(row.preset ?? scale.preset), [...study.base, ...scale.sets, ...row.sets, `seed=${seed}`, `sample.steps=${scale.eval.sampleSteps}`]);
   validateConfig(c);
   return c;
 }
@@ -80,8 +92,12 @@ export function rowsOf(study: Study, only?: string[]): StudyRow[] {
   });
 }
 
-export function seedsOf(profile: Profile, seeds?: number): number[] {
-  return Array.from({ length: seeds ?? SCALES[profile].seeds }, (_, k) => k);
+/** Seeds 0..n-1 of a row: n from --seeds, else the row's own count, else its scale's (the sampling stage: at most scale.sampling.seeds). */
+export function seedsOf(study: Study, row: StudyRow, profile: Profile, seeds?: number, stage: Stage = 'train'): number[] {
+  const scale = scaleOf(study, profile);
+  let n = seeds ?? row.seeds?.[profile] ?? scale.seeds;
+  if (stage === 'sampling' && seeds === undefined) n = Math.min(n, scale.sampling?.seeds ?? n);
+  return Array.from({ length: n }, (_, k) => k);
 }
 
 function readJson(file: string): Record<string, unknown> | null {
@@ -98,27 +114,36 @@ function shownPath(dir: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? dir : rel;
 }
 
-export function planRun(study: Study, row: StudyRow, seed: number, profile: Profile, dirs: SweepDirs): PlannedRun {
+export function planRun(study: Study, row: StudyRow, seed: number, profile: Profile, dirs: SweepDirs, stage: Stage = 'train'): PlannedRun {
   const config = rowConfig(study, row, seed, profile);
   const configHash = hashOf(config);
-  const { sampleSteps, ...sizes } = SCALES[profile].eval;
-  const evalSettings: EvalSettings = { ...sizes, sampleSteps, cfg: row.cfg ?? study.cfg, seed: 0 };
-  const evalHash = hashOf(evalSettings);
-  const resultFile = path.join(dirs.results, study.name, row.name, `seed${seed}.json`);
+  const scale = scaleOf(study, profile);
+  const { sampleSteps, ...sizes } = scale.eval;
+  const cfg = row.cfg ?? study.cfg;
+  const evalSettings: EvalSettings = { ...sizes, sampleSteps, cfg, seed: 0, ...(scale.evalSteps ? { steps: scale.evalSteps } : {}) };
+  let sampling: SamplingSettings | undefined;
+  if (stage === 'sampling') {
+    if (!scale.sampling) throw invalidValue('--sampling', study.name, `a study with a sampling step (${profile} profile)`);
+    const { seeds: _seeds, ...measured } = scale.sampling;
+    sampling = { ...measured, cfg, seed: 0 };
+  }
+  const evalHash = hashOf(sampling ?? evalSettings);
+  const resultFile = path.join(dirs.results, study.name, row.name, stage === 'sampling' ? `seed${seed}-sampling.json` : `seed${seed}.json`);
   const prev = readJson(resultFile);
   const status = !prev ? 'pending' : prev.config_hash === configHash && prev.eval_hash === evalHash ? 'done' : 'stale';
   const dirFlags = profile === 'smoke' || dirs.results !== defaultDirs(profile).results ? ` --results-dir ${shownPath(dirs.results)} --runs-dir ${shownPath(dirs.runs)}` : '';
   return {
-    study: study.name, row: row.name, seed, profile, config, configHash, eval: evalSettings, evalHash,
+    study: study.name, row: row.name, seed, profile, stage, config, configHash, eval: evalSettings, ...(sampling ? { sampling } : {}), evalHash,
     runDir: path.join(dirs.runs, configHash), resultFile,
-    command: `npx crossflow ablate ${study.name} --profile ${profile} --rows ${row.name} --seed ${seed}${dirFlags}`,
+    command: `npx crossflow ablate ${study.name} --profile ${profile} --rows ${row.name} --seed ${seed}${stage === 'sampling' ? ' --sampling' : ''}${dirFlags}`,
     status,
   };
 }
 
-export function planStudy(study: Study, profile: Profile, dirs: SweepDirs, opts: { rows?: string[]; seeds?: number; seed?: number } = {}): PlannedRun[] {
-  const seeds = opts.seed !== undefined ? [opts.seed] : seedsOf(profile, opts.seeds);
+export function planStudy(study: Study, profile: Profile, dirs: SweepDirs, opts: { rows?: string[]; seeds?: number; seed?: number; stage?: Stage } = {}): PlannedRun[] {
+  const stage = opts.stage ?? 'train';
+  const rows = rowsOf(study, opts.rows).map((row) => ({ row, seeds: opts.seed !== undefined ? [opts.seed] : seedsOf(study, row, profile, opts.seeds, stage) }));
   // Seed-major: every row's seed 0 first, so a sweep cut short still has complete comparisons.
-  const rows = rowsOf(study, opts.rows);
-  return seeds.flatMap((seed) => rows.map((row) => planRun(study, row, seed, profile, dirs)));
+  const seeds = [...new Set(rows.flatMap((r) => r.seeds))].sort((a, b) => a - b);
+  return seeds.flatMap((seed) => rows.filter((r) => r.seeds.includes(seed)).map(({ row }) => planRun(study, row, seed, profile, dirs, stage)));
 }

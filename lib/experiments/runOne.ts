@@ -1,6 +1,7 @@
 // One run of a study, in this process: train into the run's directory (resuming from its checkpoint),
-// evaluate, and write the result file. The run directory is locked while this works, so two sweeps
-// that share a row never train it twice at once; the second waits and then finds it done.
+// evaluate (with scale.evalSteps: at each kept checkpoint too), and write the result file. The run
+// directory is locked while this works, so two sweeps that share a row never train it twice at once;
+// the second waits and then finds it done. A run's sampling stage (sampling.ts) goes through the same lock.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -8,13 +9,13 @@ import * as lockfile from 'proper-lockfile';
 import { currentBackend } from '../backend/select';
 import { REPO_ROOT } from '../paths';
 import { generate, LoadedRun, loadRun } from '../sampling/generate';
-import { generateShapes } from '../data/shapes';
+import { generateShapes } from '../data/shapes/index';
 import { writePngRgb } from '../eval/folder';
 import type { ProgressInfo } from '../train/progress';
 import { train, TrainResult } from '../train/trainer';
 import { totalSteps } from '../train/config';
 import { evaluateRun, RunEvaluation } from '../runs/evaluate';
-import type { PlannedRun } from './plan';
+import { hashOf, PlannedRun } from './plan';
 
 /** What results/ablations/<study>/<row>/seed<k>.json holds. */
 export interface RunResult {
@@ -34,8 +35,17 @@ export interface RunResult {
   steps: number;
   evaluation: Omit<RunEvaluation, 'metrics'>;
   metrics: RunEvaluation['metrics'];
+  /** With eval_settings.steps: the same evaluation at each kept checkpoint (the last is `metrics`). */
+  checkpoints?: CheckpointEvaluation[];
   /** Wall seconds; the only fields that differ between two runs of the same command. */
   timing: { train_seconds: number; eval_seconds: number; blas_threads: number | null };
+}
+
+export interface CheckpointEvaluation {
+  step: number;
+  metrics: RunEvaluation['metrics'];
+  evaluation: Omit<RunEvaluation, 'metrics'>;
+  eval_seconds: number;
 }
 
 /** Fields a resumed and an uninterrupted run may differ in. */
@@ -87,10 +97,19 @@ interface CachedEvaluation {
   eval_seconds: number;
 }
 
-export async function runOne(run: PlannedRun, opts: { log?: (m: string) => void; onProgress?: (p: ProgressInfo) => void } = {}): Promise<RunResult> {
+export interface RunOptions {
+  log?: (m: string) => void;
+  onProgress?: (p: ProgressInfo) => void;
+}
+
+/**
+ * Runs `work` on the trained run: locks the run directory (another sweep may be training this very run, a
+ * row two studies share: waits for it, up to a day), trains it unless its summary says it is done, then
+ * calls `work` with the training summary, still holding the lock.
+ */
+export async function withTrainedRun<T>(run: PlannedRun, opts: RunOptions, work: (trained: TrainResult) => Promise<T>): Promise<T> {
   const log = opts.log ?? (() => {});
   fs.mkdirSync(run.runDir, { recursive: true });
-  // Another sweep may be training this very run (a row two studies share): wait for it, up to a day.
   const release = await lockfile.lock(run.runDir, { lockfilePath: `${run.runDir}.lock`, stale: 10_000, update: 5_000, retries: { retries: 8640, minTimeout: 10_000, maxTimeout: 10_000 } });
   try {
     const total = totalSteps(run.config);
@@ -104,21 +123,43 @@ export async function runOne(run: PlannedRun, opts: { log?: (m: string) => void;
       trained = await train({ config: run.config, out: run.runDir, resume: true, log, onProgress: opts.onProgress });
       if (trained.stoppedEarly) throw new Error(`training of ${run.runDir} stopped at step ${trained.steps} of ${total}`);
     }
-    const evalFile = path.join(run.runDir, `eval-${run.evalHash}.json`);
-    let cached: CachedEvaluation | null = fs.existsSync(evalFile) ? (JSON.parse(fs.readFileSync(evalFile, 'utf8')) as CachedEvaluation) : null;
-    if (!cached) {
-      log(`${run.study}/${run.row}/seed${run.seed}: evaluating at w = ${run.eval.cfg}`);
-      const t0 = Date.now();
-      const loaded = await loadRun(run.runDir);
-      try {
-        const evaluation = await evaluateRun(loaded, run.eval, run.eval.cfg, run.eval.seed);
-        writeSampleStrip(loaded, run, samplesFileOf(run.resultFile));
-        cached = { eval_hash: run.evalHash, evaluation, eval_seconds: (Date.now() - t0) / 1000 };
-      } finally {
-        loaded.dispose();
-      }
-      writeFileAtomic(evalFile, JSON.stringify(cached, null, 2) + '\n');
+    return await work(trained);
+  } finally {
+    await release();
+  }
+}
+
+/** The evaluation of one checkpoint (`step` null: the run's last), cached in the run directory under `key`. */
+async function evaluateCached(run: PlannedRun, key: string, step: number | null, log: (m: string) => void): Promise<CachedEvaluation> {
+  const evalFile = path.join(run.runDir, `eval-${key}.json`);
+  if (fs.existsSync(evalFile)) return JSON.parse(fs.readFileSync(evalFile, 'utf8')) as CachedEvaluation;
+  log(`${run.study}/${run.row}/seed${run.seed}: evaluating${step === null ? '' : ` step ${step}`} at w = ${run.eval.cfg}`);
+  const t0 = Date.now();
+  const loaded = await loadRun(run.runDir, step === null ? {} : { step });
+  let cached: CachedEvaluation;
+  try {
+    const evaluation = await evaluateRun(loaded, run.eval, run.eval.cfg, run.eval.seed);
+    cached = { eval_hash: key, evaluation, eval_seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    loaded.dispose();
+  }
+  writeFileAtomic(evalFile, JSON.stringify(cached, null, 2) + '\n');
+  return cached;
+}
+
+export async function runOne(run: PlannedRun, opts: RunOptions = {}): Promise<RunResult> {
+  const log = opts.log ?? (() => {});
+  return withTrainedRun(run, opts, async (trained) => {
+    // Along training: each kept checkpoint's evaluation is cached under the settings without the step list
+    // (a longer list reuses them); the last step's is the run's `metrics`.
+    const { steps: evalSteps, ...perCheckpoint } = run.eval;
+    const checkpoints: CheckpointEvaluation[] = [];
+    for (const step of evalSteps ?? []) {
+      const c = await evaluateCached(run, `${hashOf(perCheckpoint)}-step${step}`, step, log);
+      const { metrics, ...evaluation } = c.evaluation;
+      checkpoints.push({ step, metrics, evaluation, eval_seconds: c.eval_seconds });
     }
+    const cached = evalSteps ? await evaluateCached(run, `${hashOf(perCheckpoint)}-step${evalSteps[evalSteps.length - 1]}`, evalSteps[evalSteps.length - 1], log) : await evaluateCached(run, run.evalHash, null, log);
     if (!fs.existsSync(samplesFileOf(run.resultFile))) {
       const loaded = await loadRun(run.runDir);
       try {
@@ -129,16 +170,15 @@ export async function runOne(run: PlannedRun, opts: { log?: (m: string) => void;
     }
     const { metrics, ...evaluation } = cached.evaluation;
     const backend = currentBackend();
+    const evalSeconds = evalSteps ? checkpoints.reduce((s, c) => s + c.eval_seconds, 0) : cached.eval_seconds;
     const result: RunResult = {
       study: run.study, row: run.row, seed: run.seed, profile: run.profile, command: run.command,
       config_hash: run.configHash, eval_hash: run.evalHash, config: run.config, eval_settings: run.eval,
       git_commit: gitCommit(), backend: backend?.backend ?? 'unknown', params: trained.counts, steps: trained.steps,
-      evaluation, metrics,
-      timing: { train_seconds: trained.seconds, eval_seconds: cached.eval_seconds, blas_threads: backend?.blasThreads ?? null },
+      evaluation, metrics, ...(evalSteps ? { checkpoints } : {}),
+      timing: { train_seconds: trained.seconds, eval_seconds: evalSeconds, blas_threads: backend?.blasThreads ?? null },
     };
     writeFileAtomic(run.resultFile, JSON.stringify(result, null, 2) + '\n');
     return result;
-  } finally {
-    await release();
-  }
+  });
 }

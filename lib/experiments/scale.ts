@@ -2,8 +2,22 @@
 // `smoke` proves the code path in CI in seconds per run; `small` is what results/ablations/ holds
 // (chosen so all of Table 3, 12 distinct rows x 3 seeds, fits in about 4 hours on 2 cores with two
 // 1-thread jobs); `paper` doubles the steps and the evaluation for a machine with more time.
+import type { Solver } from '../flow/solver';
 import type { Profile } from '../notebooks/profile';
 import type { EvalSizes } from '../runs/evaluate';
+import type { Study } from './study';
+
+/** A study's sampling step (`crossflow ablate <study> --sampling`): quality against solver evaluations, and speed. */
+export interface SamplingScale {
+  /** Solver and steps of each quality point (each evaluated with `eval`, at the run's last step). */
+  points: Array<{ solver: Solver; steps: number }>;
+  /** Evaluation sizes of each point (sampleSteps is the point's). */
+  eval: Omit<EvalSizes, 'sampleSteps'>;
+  /** Images per second: `images` test captions sampled in batches of `batch` with Euler at `steps`, guided and unguided, after one warm-up batch. */
+  throughput: { images: number; batch: number; steps: number };
+  /** Seeds of each row measured (the first ones of the row's). */
+  seeds: number;
+}
 
 export interface Scale {
   preset: string;
@@ -12,6 +26,14 @@ export interface Scale {
   eval: EvalSizes;
   /** Seeds a sweep runs when --seeds is not given. */
   seeds: number;
+  /** Steps whose kept checkpoints (log.keepSteps) each run is also evaluated at; the last is the run's end. */
+  evalSteps?: number[];
+  sampling?: SamplingScale;
+}
+
+/** The scale a study runs at under a profile: its own, else the profile's. */
+export function scaleOf(study: Study, profile: Profile): Scale {
+  return study.scales?.[profile] ?? SCALES[profile];
 }
 
 export const SCALES: Record<Profile, Scale> = {

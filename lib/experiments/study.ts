@@ -1,6 +1,10 @@
 // A study: one block of the paper's ablations (or our own), defined in code. A base config delta,
 // named rows (each a delta on the base), the paper's numbers for each row, the guidance weight the
 // rows are evaluated at, and the pairs to compare. `lib/experiments/studies/` holds one file per study.
+// Table 3's blocks share the profile's scale (scale.ts); a study may bring its own (the scaling study:
+// a preset and a seed count per row, checkpoints evaluated along training, a sampling step).
+import type { Profile } from '../notebooks/profile';
+import type { Scale } from './scale';
 export interface PaperNumbers {
   /** Zero-shot COCO FID-10K (lower is better). */
   fid: number;
@@ -20,6 +24,10 @@ export interface StudyRow {
   paper: PaperNumbers | null;
   /** Guidance weight at evaluation, when it is not the study's. */
   cfg?: number;
+  /** The row's own preset (family and size), in place of its scale's. */
+  preset?: string;
+  /** Seeds a sweep runs for this row, where not its scale's (fewer at larger sizes). */
+  seeds?: Partial<Record<Profile, number>>;
 }
 
 export interface Study {
@@ -36,6 +44,10 @@ export interface Study {
   rows: StudyRow[];
   /** [a, b]: b is compared with a on every metric (b - a). */
   compare: Array<[string, string]>;
+  /** Its own scale per profile, in place of scale.ts's SCALES (the scaling study). */
+  scales?: Record<Profile, Scale>;
+  /** How its reports are written: 'table' (Table 3's, the default) or 'scaling' (curves over size, steps and solvers). */
+  report?: 'table' | 'scaling';
 }
 
 /** The paper's final configuration: VE, I-T contrast, CFG indicator, joint training, CLIP text encoder. */
