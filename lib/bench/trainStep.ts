@@ -7,7 +7,7 @@ import * as crypto from 'crypto';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWorkload, WorkloadSession } from '../backend/select';
 import type { TrainConfig } from '../config/schema';
-import { generateShapes } from '../data/shapes';
+import { generateShapes } from '../data/shapes/index';
 import { makeRng } from '../data/rng';
 import { buildModels } from '../models/crossflow';
 import { AdamW } from '../optim/adamw';

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { createCanvas } from 'canvas';
 import { ensureOutputDir, invalidValue } from '../errors';
-import { generateShapes, SPLITS as SHAPES_SPLITS } from './shapes';
+import { generateShapes, SPLITS as SHAPES_SPLITS } from './shapes/index';
 import { generateDepth, depthToUnit, DEPTH_SPLITS } from './depth/scenes';
 import { loadMnist, superResPair, MNIST_SPLITS, FASHION_CLASSES, DIGIT_WORDS, MnistDataset } from './mnist';
 

@@ -1,6 +1,6 @@
 // Statistics of a Shapes split for tables and plots: scene kinds, objects, color-shape pairs,
 // sizes, relations, caption lengths and word frequencies.
-import { COLORS, SCENE_KINDS, SHAPES, SIZES, RELATIONS, ShapesSample, isHeldoutPair } from './shapes';
+import { COLORS, SCENE_KINDS, SHAPES, SIZES, RELATIONS, ShapesSample, isHeldoutPair } from './shapes/index';
 import { splitWords } from '../text/tokenizer';
 
 export interface ShapesStats {

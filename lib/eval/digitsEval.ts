@@ -1,7 +1,7 @@
 // Evaluation of generated MNIST / Fashion-MNIST images: FID on the classifier judge's features
 // against the real test split, and the judge's accuracy at reading the prompted class.
 import { classCaptions, MnistDataset } from '../data/mnist';
-import { loadJudge, judgeDigits, digitTestSplit, DIGIT_FEATURE_DIM } from './judges';
+import { loadJudge, judgeDigits, digitTestSplit, DIGIT_FEATURE_DIM } from './judges/index';
 import { gaussianStats, frechetDistance, fidName, GaussianStats } from './fid';
 import { CrossflowError } from '../errors';
 

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { parseCaption } from '../data/shapes/captions';
 import { MnistDataset } from '../data/mnist';
 import { CrossflowError, invalidValue } from '../errors';
-import { scoreCaptions } from './captions';
+import { scoreCaptions } from './captions/index';
 import { depthMetrics } from './depth';
 import { evaluateDigitImages, labelOfCaption, rgbToGray } from './digitsEval';
 import { FolderLine, imageFileOf, readImageFolder, readPngRgb, readSamplesJsonl } from './folder';

@@ -1,7 +1,7 @@
 // The judges measured on real data: Shapes per-attribute accuracy, MNIST / Fashion accuracy and
 // confusion matrices, each beside its target.
-import { generateShapes } from '../data/shapes';
-import { loadJudge, judgeShapes, shapesJudgeAccuracy, judgeDigits, confusionMatrix, digitTestSplit, DIGIT_TARGETS } from './judges';
+import { generateShapes } from '../data/shapes/index';
+import { loadJudge, judgeShapes, shapesJudgeAccuracy, judgeDigits, confusionMatrix, digitTestSplit, DIGIT_TARGETS } from './judges/index';
 import { SHAPES_TARGETS } from './judges/trainShapes';
 import { SHAPES, COLORS } from '../data/shapes/world';
 import * as fs from 'fs';

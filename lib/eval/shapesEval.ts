@@ -1,10 +1,10 @@
 // Evaluation of Shapes images against the real test split, read by the Shapes judge:
 // FID on judge features, GenEval-style scores, CLIP score and R-precision (small CLIP), and the
 // FID sanity ladder that proves the instrument on real data.
-import { generateShapes } from '../data/shapes';
+import { generateShapes } from '../data/shapes/index';
 import { parseCaption, ShapesSpec } from '../data/shapes/captions';
-import type { ShapesAttributes } from '../data/shapes';
-import { loadJudge, judgeShapes, FEATURE_DIM, JudgedObject } from './judges';
+import type { ShapesAttributes } from '../data/shapes/index';
+import { loadJudge, judgeShapes, FEATURE_DIM, JudgedObject } from './judges/index';
 import { gaussianStats, frechetDistance, fidName, GaussianStats } from './fid';
 import { genevalScores, promptsForCaption, GenevalScores } from './geneval/score';
 import { GenevalPrompt } from './geneval/prompts';

@@ -1,12 +1,12 @@
 // Helpers for notebooks/03_metrics.ipynb: each instrument shown on real data, as table rows and
 // plotly figures (the notebook stays a thin narrative).
 import type { PlotlyFigure } from '../display/plotly';
-import { scoreCaptions } from '../eval/captions';
+import { scoreCaptions } from '../eval/captions/index';
 import { LadderRung } from '../eval/shapesEval';
-import { sampleForCaption, generateShapes } from '../data/shapes';
+import { sampleForCaption, generateShapes } from '../data/shapes/index';
 import { genevalPrompts, GENEVAL_TASKS } from '../eval/geneval/prompts';
 import { genevalScores } from '../eval/geneval/score';
-import { loadJudge, judgeShapes } from '../eval/judges';
+import { loadJudge, judgeShapes } from '../eval/judges/index';
 import { psnr } from '../eval/image/psnr';
 import { ssim } from '../eval/image/ssim';
 import { gaussianBlur, addNoise } from '../eval/image/degrade';

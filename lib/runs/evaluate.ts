@@ -5,12 +5,12 @@
 // evaluateRunDir is `crossflow eval --run DIR`: the run's own guidance, with its samples written out.
 import * as fs from 'fs';
 import * as path from 'path';
-import { generateShapes } from '../data/shapes';
+import { generateShapes } from '../data/shapes/index';
 import { invalidValue } from '../errors';
 import { writePngRgb } from '../eval/folder';
 import { genevalPrompts, GENEVAL_TASKS } from '../eval/geneval/prompts';
 import { genevalScores } from '../eval/geneval/score';
-import { judgeShapes, loadJudge } from '../eval/judges';
+import { judgeShapes, loadJudge } from '../eval/judges/index';
 import { evaluateShapesImages } from '../eval/shapesEval';
 import { generate, LoadedRun, loadRun } from '../sampling/generate';
 import { singleObjectRow } from './singleObject';

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { sampleForCaption } from '../data/shapes/generate';
 import { COLORS, SHAPES, colorShapePairs } from '../data/shapes/world';
-import { judgeShapes, loadJudge } from '../eval/judges';
+import { judgeShapes, loadJudge } from '../eval/judges/index';
 import { generate, LoadedRun, SampleOptions } from '../sampling/generate';
 
 export interface SingleObjectResult {

@@ -1,6 +1,6 @@
 // Text the `lm` and `clip` encoders train on: every reference caption of Shapes train samples
 // (held-out pairs never appear) plus the MNIST / Fashion-MNIST class captions.
-import { generateShapes, ShapesSample } from '../data/shapes';
+import { generateShapes, ShapesSample } from '../data/shapes/index';
 import { classCaptions } from '../data/mnist';
 
 export function captionCorpus(shapesSamples: number, seed: number, split: 'train' | 'val' | 'test' = 'train'): string[] {

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { namedVariable } from '../nn/params';
 import { initBackend } from '../backend/select';
 import { makeRng, Rng } from '../data/rng';
-import { generateShapes, ShapesSample, ShapeObject, captionsOf, isHeldoutPair, COLORS } from '../data/shapes';
+import { generateShapes, ShapesSample, ShapeObject, captionsOf, isHeldoutPair, COLORS } from '../data/shapes/index';
 import { invalidValue } from '../errors';
 import { captionTokenizer, DEFAULT_MAX_TOKENS, SPECIAL_TOKENS, Tokenizer } from './tokenizer';
 import { TextEncoder, provenanceOf, tokenTensors } from './encoder';

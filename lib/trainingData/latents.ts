@@ -6,7 +6,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { generateShapes, KIND_WEIGHTS, shapesToTensor, ShapesSample } from '../data/shapes';
+import { generateShapes, KIND_WEIGHTS, shapesToTensor, ShapesSample } from '../data/shapes/index';
 import type { SceneKind } from '../data/shapes/captions';
 import { makeRng, normals } from '../data/rng';
 import { Autoencoder, AutoencoderConfig, autoencoder } from '../models/autoencoder';

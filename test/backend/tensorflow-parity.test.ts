@@ -11,7 +11,7 @@ import { initBackend } from '../../lib/backend/select';
 import { findTfjsNode } from '../../lib/backend/tensorflow';
 import { applyOverrides } from '../../lib/config/overrides';
 import type { TrainConfig } from '../../lib/config/schema';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import { makeRng } from '../../lib/data/rng';
 import { buildModels } from '../../lib/models/crossflow';
 import { presetConfig } from '../../lib/models/presets';

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadImage, createCanvas } from 'canvas';
 import { buildProgram } from '../../lib/cli/main';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import { generateDepth } from '../../lib/data/depth/scenes';
 
 async function cli(args: string[]): Promise<void> {

@@ -4,7 +4,7 @@ import { createHash } from 'crypto';
 import {
   COLOR_RGB, BACKGROUND_RGB, HELDOUT_PAIRS, generateShapes, isHeldoutPair, parseCaption, sampleForCaption,
   shapesToTensor, captionRelationHolds, relationHolds, extentOf, ShapesSample,
-} from '../../lib/data/shapes';
+} from '../../lib/data/shapes/index';
 import { CrossflowError } from '../../lib/errors';
 
 function hashSamples(samples: ShapesSample[]): string {

@@ -6,7 +6,7 @@
 // and WordNet switched off, and by hand).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cocoTokenize, corpusBleu, corpusRougeL, rougeL, lcsLength, corpusCiderD, corpusMeteor, METEOR_1_5, METEOR_CLASSIC, scoreCaptions } from '../../lib/eval/captions';
+import { cocoTokenize, corpusBleu, corpusRougeL, rougeL, lcsLength, corpusCiderD, corpusMeteor, METEOR_1_5, METEOR_CLASSIC, scoreCaptions } from '../../lib/eval/captions/index';
 import { alignExact, countChunks, meteorSegment } from '../../lib/eval/captions/meteor';
 
 const close = (actual: number, expected: number, tol = 1e-9, what = '') =>

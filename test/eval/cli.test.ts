@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import { writePngRgb, readPngRgb } from '../../lib/eval/folder';
 import { evaluateFolder } from '../../lib/eval/folderEval';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadProjectClip, clipScoreFromEmbeddings, rPrecisionFromEmbeddings } from '../../lib/eval/clipScore';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 
 test('small CLIP on real data: matched >> mismatched captions, R-precision >> 1/32', async () => {
   const clip = await loadProjectClip();

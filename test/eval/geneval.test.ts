@@ -6,7 +6,7 @@ import { genevalPrompts, GENEVAL_TASKS } from '../../lib/eval/geneval/prompts';
 import { genevalScores, promptSatisfied, promptsForCaption } from '../../lib/eval/geneval/score';
 import { clipScoreFromEmbeddings, rPrecisionFromEmbeddings } from '../../lib/eval/clipScore';
 import { captionAttributeAccuracy, readingMatchesCaption } from '../../lib/eval/shapesEval';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import { isHeldoutPair, Color, Shape } from '../../lib/data/shapes/world';
 import { parseCaption } from '../../lib/data/shapes/captions';
 

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import {
   encodeTargets, decodeHead, shapesJudgeAccuracy, loadJudge, judgeShapes, judgeDigits, digitTestSplit, confusionMatrix,
   HEAD_CHANNELS, GRID, DIGIT_TARGETS, logitFromOffset, offsetFromLogit,
-} from '../../lib/eval/judges';
+} from '../../lib/eval/judges/index';
 import { SHAPES_TARGETS } from '../../lib/eval/judges/trainShapes';
 import { fidSanityLadder } from '../../lib/eval/shapesEval';
 

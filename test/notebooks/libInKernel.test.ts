@@ -1,9 +1,9 @@
 // Every lib/ module must be importable from a notebook. tslab compiles what a notebook imports
 // with its own TypeScript 5.0 (ESNext modules, non-strict) and loads it with its own loader, so
 // code that passes `tsc` can still break there: `import x = require(...)`, syntax newer than
-// TS 5.0, imports of a folder's index.ts (tslab's loader only finds files). And notebooks reach
-// lib/ through the notebooks/lib symlink, where a path built from __dirname + '..' lands in
-// notebooks/ (use repoPath() from lib/paths.ts).
+// TS 5.0, imports of a folder by its name (tslab's loader only finds files: import '<folder>/index').
+// And notebooks reach lib/ through the notebooks/lib symlink, where a path built from __dirname + '..'
+// lands in notebooks/ (use repoPath() from lib/paths.ts).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -61,20 +61,35 @@ test('no lib/ module builds repository paths from __dirname + ".." (wrong from n
   assert.equal(offenders.length, 0, `replace with repoPath(...) from lib/paths.ts:\n${offenders.join('\n')}`);
 });
 
-test('no lib/ module imports a folder (its index.ts): tslab\'s loader finds only files', () => {
+/** Every relative import specifier of a file (or of a notebook's code cells), with the folder it is relative to. */
+function relativeImports(file: string): Array<{ spec: string; from: string }> {
   const specifier = /(?:from|import|require)\s*\(?\s*['"](\.{1,2}\/[^'"]*)['"]/g;
+  let text = fs.readFileSync(file, 'utf8');
+  if (file.endsWith('.ipynb')) {
+    const cells = (JSON.parse(text) as { cells: Array<{ cell_type: string; source: string | string[] }> }).cells;
+    text = cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source)).join('\n');
+  }
+  return [...text.matchAll(specifier)].map((m) => ({ spec: m[1], from: path.dirname(file) }));
+}
+
+test("no lib/ module, test or notebook imports a folder: tslab's loader finds only files, so a folder's index is named", () => {
+  const tests = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tests(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  const notebooksDir = path.join(REPO_ROOT, 'notebooks');
+  const notebooks = fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).map((f) => path.join(notebooksDir, f));
+  const files = [...libFiles(), ...tests(path.join(REPO_ROOT, 'test')), ...notebooks];
   const offenders: string[] = [];
-  for (const file of libFiles()) {
-    for (const match of fs.readFileSync(file, 'utf8').matchAll(specifier)) {
-      const target = path.resolve(path.dirname(file), match[1]);
-      if (fs.existsSync(target) && fs.statSync(target).isDirectory() && !fs.existsSync(`${target}.ts`)) {
-        offenders.push(`${path.relative(REPO_ROOT, file)} imports '${match[1]}'`);
-      }
+  for (const file of files) {
+    for (const { spec, from } of relativeImports(file)) {
+      const target = path.resolve(from, spec);
+      if (fs.existsSync(target) && fs.statSync(target).isDirectory()) offenders.push(`${path.relative(REPO_ROOT, file)} imports '${spec}'`);
     }
   }
-  assert.equal(
-    offenders.length,
-    0,
-    `import the file instead ('${'<folder>'}/index' or the module itself), or add a sibling <folder>.ts that re-exports it:\n${offenders.join('\n')}`,
-  );
+  assert.equal(offenders.length, 0, `import the folder's index file ('<folder>/index') or the module itself:\n${offenders.join('\n')}`);
+  // The index files of the folders that once had a re-exporting sibling load in a kernel like every lib/ file
+  // (the first test imports all of lib/), and the siblings are gone.
+  for (const folder of ['data/shapes', 'eval/judges', 'eval/captions']) {
+    assert.ok(fs.existsSync(path.join(LIB, folder, 'index.ts')), folder);
+    assert.ok(!fs.existsSync(path.join(LIB, `${folder}.ts`)), `lib/${folder}.ts re-exported ${folder}/index: import the index instead`);
+  }
 });

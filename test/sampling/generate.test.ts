@@ -6,7 +6,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
-import { generateShapes, sampleForCaption } from '../../lib/data/shapes';
+import { generateShapes, sampleForCaption } from '../../lib/data/shapes/index';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/config/overrides';

@@ -8,7 +8,7 @@ import { loadTextEncoder, TEXT_ENCODERS } from '../../lib/text/registry';
 import { loadLmEncoder, trainLm, LM_DEFAULTS } from '../../lib/text/lm';
 import { readWord2VecCache } from '../../lib/text/word2vec';
 import { loadClip, clipRetrieval } from '../../lib/text/clip';
-import { sampleForCaption, shapesToTensor } from '../../lib/data/shapes';
+import { sampleForCaption, shapesToTensor } from '../../lib/data/shapes/index';
 import { CrossflowError } from '../../lib/errors';
 import { repoPath } from '../../lib/paths';
 
@@ -105,7 +105,7 @@ test('clip: matches images to their captions far above chance; image tower accep
 test('neighbours: clip groups the paraphrases of one image; every encoder finds "a red circle" near other circles', async () => {
   await initBackend();
   const { captionNeighbours, paraphraseSeparation } = await import('../../lib/text/neighbours');
-  const { generateShapes } = await import('../../lib/data/shapes');
+  const { generateShapes } = await import('../../lib/data/shapes/index');
   const test_ = generateShapes({ split: 'test', count: 30, seed: 0 });
   const clip = await loadTextEncoder('clip');
   const sep = paraphraseSeparation(clip, test_.map((s) => s.captions));
@@ -121,7 +121,7 @@ test('neighbours: clip groups the paraphrases of one image; every encoder finds 
 
 test('clip hard negatives: differ from the caption, stay in the caption language, never name a held-out pair', async () => {
   const { hardNegative } = await import('../../lib/text/clip');
-  const { generateShapes, parseCaption, HELDOUT_PAIRS } = await import('../../lib/data/shapes');
+  const { generateShapes, parseCaption, HELDOUT_PAIRS } = await import('../../lib/data/shapes/index');
   const { makeRng } = await import('../../lib/data/rng');
   const rng = makeRng('negatives');
   let swapped = 0;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { captionTokenizer, BOS_ID, EOS_ID, PAD_ID, UNK_ID, DEFAULT_MAX_TOKENS } from '../../lib/text/tokenizer';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import { classCaptions } from '../../lib/data/mnist';
 import { CrossflowError } from '../../lib/errors';
 

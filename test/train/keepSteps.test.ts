@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/config/overrides';

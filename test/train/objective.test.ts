@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
-import { generateShapes } from '../../lib/data/shapes';
+import { generateShapes } from '../../lib/data/shapes/index';
 import { flowMatchingLoss } from '../../lib/flow/loss';
 import { pathSample, targetVelocity } from '../../lib/flow/path';
 import { timesFrom } from '../../lib/flow/time';

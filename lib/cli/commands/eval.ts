@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as os from 'os';
-import { generateShapes } from '../../data/shapes';
+import { generateShapes } from '../../data/shapes/index';
 import { info, printReport } from '../report';
 import { checkOutputDir, checkOutputFile, CrossflowError } from '../../errors';
 import { initBackend } from '../../backend/select';

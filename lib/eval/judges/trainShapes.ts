@@ -3,7 +3,7 @@
 // under study: it trains on every pair (held-out ones included, from the `heldout` split with its
 // own seed), so it can read what a generative model that never saw those pairs produces.
 import * as tf from '@tensorflow/tfjs';
-import { generateShapes, ShapesSample } from '../../data/shapes';
+import { generateShapes, ShapesSample } from '../../data/shapes/index';
 import { makeRng } from '../../data/rng';
 import { initBackend } from '../../backend/select';
 import {
