@@ -47,7 +47,7 @@ CHROMIUM="${CROSSFLOW_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$CHROMIUM" ] || need chromium
 
 # Optional: Slurm and munge, for the cluster executor's tests (test/experiments/slurm.test.ts starts a
-# single-node cluster of them on loopback). Installed with the rest where apt-get is allowed; elsewhere
+# single-node cluster of them at 127.0.0.1). Installed with the rest where apt-get is allowed; elsewhere
 # those tests skip, saying why, and set-up goes on.
 declare -a optional=()
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
