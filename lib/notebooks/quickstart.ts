@@ -107,11 +107,21 @@ export const QUICKSTART_SAMPLE_SEED = 7;
 /** A sample-check row without its per-prompt detail (the notebook prints it as a table). */
 export type QuickstartRow = Omit<SingleObjectRow, 'per_prompt' | 'shape_confusion'>;
 
+/** Samples per prompt: 4 held-out pairs against 20 seen ones, so 32 each there keeps one lucky prompt from moving the rate by 20 points. */
+export interface PerPrompt {
+  seen: number;
+  heldout: number;
+}
+
+export function quickstartPerPrompt(p: Profile): PerPrompt {
+  return p === 'smoke' ? { seen: 1, heldout: 1 } : { seen: 8, heldout: 32 };
+}
+
 /** Single-object accuracy on seen and held-out colour-shape pairs, read by the Shapes judge, at the run's default w. */
-export async function quickstartAccuracy(run: LoadedRun, perPrompt: number): Promise<QuickstartRow[]> {
+export async function quickstartAccuracy(run: LoadedRun, perPrompt: PerPrompt): Promise<QuickstartRow[]> {
   const rows: QuickstartRow[] = [];
   for (const which of ['seen', 'heldout'] as const) {
-    const { per_prompt, shape_confusion, ...row } = await singleObjectRow(run, which, perPrompt, { seed: QUICKSTART_SAMPLE_SEED });
+    const { per_prompt, shape_confusion, ...row } = await singleObjectRow(run, which, perPrompt[which], { seed: QUICKSTART_SAMPLE_SEED });
     rows.push(row);
   }
   return rows;
@@ -124,7 +134,7 @@ export async function quickstartAccuracy(run: LoadedRun, perPrompt: number): Pro
  */
 export function writeQuickstartResult(
   p: Profile,
-  r: { backend: string; config: TrainConfig; result: TrainResult; rows: QuickstartRow[]; perPrompt: number },
+  r: { backend: string; config: TrainConfig; result: TrainResult; rows: QuickstartRow[]; perPrompt: PerPrompt },
   dir = quickstartPaths(p).resultsDir,
   sets: string[] = configSets(),
 ): string {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { quickstartConfig, quickstartName, quickstartPaths, writeQuickstartResult, QuickstartRow, QUICKSTART_RECIPE, QUICKSTART_SAMPLE_SEED } from '../../lib/notebooks/quickstart';
+import { quickstartConfig, quickstartName, quickstartPaths, quickstartPerPrompt, writeQuickstartResult, QuickstartRow, QUICKSTART_RECIPE, QUICKSTART_SAMPLE_SEED } from '../../lib/notebooks/quickstart';
 import { applyOverrides } from '../../lib/config/overrides';
 import { configSets, CONFIG_SETS_ENV } from '../../lib/notebooks/profile';
 import { presetConfig } from '../../lib/models/presets';
@@ -32,7 +32,7 @@ test('the quickstart result file: named by profile and sets, a command that rebu
 
   // The default run: its command is the notebook's own, with no --set.
   const plain = quickstartConfig('small', []);
-  const file = writeQuickstartResult('small', { backend: 'native', config: plain, result, rows, perPrompt: 8 }, dir, []);
+  const file = writeQuickstartResult('small', { backend: 'native', config: plain, result, rows, perPrompt: { seen: 8, heldout: 32 } }, dir, []);
   assert.equal(file, path.join(dir, 'single_object-small.json'), 'the folder is made on demand');
   const text = fs.readFileSync(file, 'utf8');
   assert.ok(text.endsWith('}\n'));
@@ -40,23 +40,23 @@ test('the quickstart result file: named by profile and sets, a command that rebu
   assert.equal(r.command, 'npx crossflow notebooks --profile small 02_quickstart   (npm start runs it with profile small)');
   assert.deepEqual(r.quickstart_recipe, QUICKSTART_RECIPE);
   // Sampling is described by the config, not by the caller: w = guidance.scale, sample.steps, the fixed seed.
-  assert.deepEqual(r.sampling, { cfg: presetConfig('small').guidance.scale, steps: presetConfig('small').sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: 8 });
+  assert.deepEqual(r.sampling, { cfg: presetConfig('small').guidance.scale, steps: presetConfig('small').sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: { seen: 8, heldout: 32 } });
 
   // With sets, one of which a shell would mangle without quotes: the file is named by their hash, and the command's
   // --set words, split as a shell splits them, rebuild exactly the config the run used.
   const sets = ['steps=12', 'guidance.scale=+2.5', 'optim.lr=2e-4'];
   const config = quickstartConfig('small', sets);
   assert.equal(config.guidance.badStep, 3, 'a quarter of the 12 steps');
-  const withSets = JSON.parse(fs.readFileSync(writeQuickstartResult('small', { backend: 'native', config, result, rows, perPrompt: 2 }, dir, sets), 'utf8'));
+  const withSets = JSON.parse(fs.readFileSync(writeQuickstartResult('small', { backend: 'native', config, result, rows, perPrompt: { seen: 2, heldout: 2 } }, dir, sets), 'utf8'));
   assert.ok(fs.existsSync(path.join(dir, `single_object-${quickstartName('small', sets)}.json`)));
   assert.match(withSets.command, /--set steps=12 "guidance\.scale=\+2\.5" optim\.lr=2e-4$/);
   assert.deepEqual(setsOf(withSets.command), sets);
   assert.deepEqual(quickstartConfig('small', setsOf(withSets.command)), withSets.config);
-  assert.deepEqual(withSets.sampling, { cfg: 2.5, steps: config.sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: 2 });
+  assert.deepEqual(withSets.sampling, { cfg: 2.5, steps: config.sample.steps, seed: QUICKSTART_SAMPLE_SEED, per_prompt: { seen: 2, heldout: 2 } });
   assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), r, 'the default run\'s file is left alone');
 
   // The paper profile trains without the recipe, and a run without an autoencoder records none.
-  const paper = JSON.parse(fs.readFileSync(writeQuickstartResult('paper', { backend: 'cpu', config: quickstartConfig('paper', []), result: { ...result, autoencoder: null }, rows, perPrompt: 8 }, dir, []), 'utf8'));
+  const paper = JSON.parse(fs.readFileSync(writeQuickstartResult('paper', { backend: 'cpu', config: quickstartConfig('paper', []), result: { ...result, autoencoder: null }, rows, perPrompt: { seen: 8, heldout: 32 } }, dir, []), 'utf8'));
   assert.deepEqual(paper.quickstart_recipe, []);
   assert.equal(paper.autoencoder_psnr, null);
   assert.equal(paper.command, 'npx crossflow notebooks --profile paper 02_quickstart   (npm start runs it with profile small)');
@@ -151,7 +151,7 @@ test('crossflow notebooks --set: the quickstart config, run directory and result
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-quickstart-sets-'));
   const result = { out: '/x', steps: 5000, resumedFrom: 0, seconds: 780, counts: { flow: 1, ve: 2, aux: 3, model: 3 }, lastLoss: 1, stoppedEarly: false, autoencoder: null } as unknown as TrainResult;
-  const file = writeQuickstartResult('small', { backend: 'native', config: c, result, rows: [], perPrompt: 8 }, dir, sets);
+  const file = writeQuickstartResult('small', { backend: 'native', config: c, result, rows: [], perPrompt: { seen: 8, heldout: 32 } }, dir, sets);
   assert.equal(path.basename(file), `single_object-${name}.json`);
   const r = JSON.parse(fs.readFileSync(file, 'utf8'));
   assert.equal(r.command, `npx crossflow notebooks --profile small 02_quickstart --set ${sets.join(' ')}`);
@@ -174,4 +174,9 @@ test('configSets reads CROSSFLOW_SET (a JSON array of strings) and names the var
     if (before === undefined) delete process.env[CONFIG_SETS_ENV];
     else process.env[CONFIG_SETS_ENV] = before;
   }
+});
+
+test('the quickstart scores held-out pairs with 32 samples per prompt (4 prompts), seen pairs with 8 (20 prompts)', () => {
+  assert.deepEqual(quickstartPerPrompt('small'), { seen: 8, heldout: 32 });
+  assert.deepEqual(quickstartPerPrompt('smoke'), { seen: 1, heldout: 1 });
 });
