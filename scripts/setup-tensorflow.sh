@@ -101,7 +101,9 @@ whl="$(ls "$WORK"/wheel/*.whl 2>/dev/null | head -n1)"
 [ -n "$whl" ] || give_up "pip reported success but left no wheel"
 log "tensorflow backend: building $PKG $TFJS_VERSION on the $WHEEL $TF_VERSION wheel (about a minute; log: ${LOGFILE#"$ROOT/"})"
 
-SITE="$WORK/site" # GPU: the wheel installed with NVIDIA's CUDA 12 wheels beside it (site-packages layout)
+# GPU: the wheel installed with NVIDIA's CUDA 12 wheels beside it (site-packages layout), inside the
+# folder that becomes .cache/tensorflow/gpu, so the addon's relative links hold before and after the move.
+SITE="$WORK/pkg/site"
 if [ "$variant" = gpu ]; then
   # The CUDA 12 wheels TensorFlow itself names in its `and-cuda` extra.
   mapfile -t cuda_reqs < <("$PY" - "$whl" <<'PYEOF'
@@ -188,7 +190,6 @@ rm -rf "$P/build"
 rm -rf "$DEST.old"
 [ -d "$DEST" ] && mv "$DEST" "$DEST.old"
 mv "$WORK/pkg" "$DEST"
-[ "$variant" = gpu ] && mv "$SITE" "$DEST/site"
 check='
 process.env.TF_CPP_MIN_LOG_LEVEL = "2";
 const [root, pkgDir, variant] = process.argv.slice(1);
