@@ -15,11 +15,13 @@ export function backendRows(report: BackendReport): Array<{ item: string; value:
     { item: 'backend', value: report.backend },
     { item: 'tfjs backend name', value: report.tfjsBackend },
     { item: 'requested (CROSSFLOW_BACKEND)', value: report.requested ?? '(automatic)' },
+    { item: 'why this backend', value: report.reason },
     { item: 'BLAS library', value: report.blasLibrary ?? '-' },
     { item: 'BLAS threads', value: report.blasThreads === null ? '-' : String(report.blasThreads) },
     { item: 'run profile', value: profile() },
   ];
   for (const [pkg, version] of Object.entries(report.versions)) rows.push({ item: pkg, value: version });
+  for (const [backend, build] of Object.entries(report.installed)) rows.push({ item: `TensorFlow build: ${backend}`, value: build });
   for (const [backend, why] of Object.entries(report.skipped)) rows.push({ item: `skipped: ${backend}`, value: why });
   return rows;
 }
