@@ -199,16 +199,19 @@ export interface Measurement {
 /**
  * Times `workload` on each backend: each builds its own copy of the model and warms up, then the
  * backends take turns, one step each, for `rounds` rounds (so a busy machine slows all of them alike).
+ * Before each timed step it waits `settleMs` (untimed): OpenBLAS's worker threads spin for about 0.1 s
+ * after a native step, and would otherwise take the cores from the next backend's step.
  * A backend that cannot start or run the model is left out, with its reason in `failed`.
  * Leaves the last measured backend active; disposes every tensor it made.
  */
 export async function measureBackends(
   choices: BackendChoice[],
   workload: BackendWorkload,
-  opts: { warmup?: number; rounds?: number } = {},
+  opts: { warmup?: number; rounds?: number; settleMs?: number } = {},
 ): Promise<{ results: Record<string, Measurement>; failed: Record<string, string> }> {
   const warmup = opts.warmup ?? 3;
   const rounds = opts.rounds ?? 5;
+  const settleMs = opts.settleMs ?? (choices.length > 1 ? 150 : 0);
   const sessions = new Map<BackendChoice, WorkloadSession>();
   const failed: Record<string, string> = {};
   const times = new Map<BackendChoice, number[]>();
@@ -230,6 +233,7 @@ export async function measureBackends(
       for (const [choice, session] of [...sessions]) {
         try {
           await activate(choice);
+          if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
           const t0 = performance.now();
           await session.step();
           times.get(choice)!.push(performance.now() - t0);
