@@ -136,7 +136,7 @@ test('bad input names the field and the allowed values', () => {
       return (e as { stderr: string }).stderr;
     }
   };
-  assert.match(err(['tabel3', '--dry-run']), /study.*encoder, enc-loss, guidance, text-encoder, training, guidance-recipe, table3/);
+  assert.ok(err(['tabel3', '--dry-run']).includes(`study`) && err(['tabel3', '--dry-run']).includes([...Object.keys(STUDIES), 'table3'].join(', ')), 'the error lists every study');
   assert.match(err(['encoder', '--rows', 'vae', '--dry-run']), /--rows.*encoder, encoder-noise, ve/);
   assert.match(err(['encoder', '--profile', 'huge', '--dry-run']), /profile.*smoke, small, paper/);
   assert.match(err(['encoder', '--seed', '0']), /one study and one row/);
