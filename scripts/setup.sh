@@ -47,14 +47,15 @@ CHROMIUM="${CROSSFLOW_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$CHROMIUM" ] || need chromium
 
 # Optional: Slurm and munge, for the cluster executor's tests (test/experiments/slurm.test.ts starts a
-# single-node cluster of them at 127.0.0.1). Installed with the rest where apt-get is allowed; elsewhere
-# those tests skip, saying why, and set-up goes on.
+# single-node cluster of them at 127.0.0.1 in a network namespace of its own, made with iproute2's `ip netns`).
+# Installed with the rest where apt-get is allowed; elsewhere those tests skip, saying why, and set-up goes on.
 declare -a optional=()
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 has slurmctld || optional+=(slurmctld)
 has slurmd || optional+=(slurmd)
 has sbatch && has squeue && has sinfo && has scancel || optional+=(slurm-client)
 has munged || optional+=(munge)
+has ip && has ss || optional+=(iproute2)
 
 # CROSSFLOW_NO_APT=1 never calls apt-get (shared machines; also how the tests see this branch).
 apt_allowed() { [ -z "${CROSSFLOW_NO_APT:-}" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; }

@@ -1,8 +1,10 @@
 // The Slurm executor against a real Slurm: a single-node cluster of Debian's slurmctld, slurmd and munged that
-// this file starts and stops itself (test/experiments/slurmCluster.ts). A tiny study goes through sbatch to
+// this file starts and stops itself (test/experiments/slurmCluster.ts), in a network namespace of its own with
+// only a loopback interface: nothing of it listens on the machine's interfaces (checked with ss), and every
+// command that talks to it (the crossflow CLI, squeue, scancel) runs in that namespace. A tiny study goes through sbatch to
 // the end, and its result files and reports equal the local executor's; a task cancelled partway is completed
 // by a second submission with the same result files; bad options are errors naming the option. Where Slurm
-// cannot run (no root, not Linux, not installed) every test here is skipped with the reason.
+// cannot run (no root, not Linux, not installed, no network namespaces) every test here is skipped with the reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'child_process';
@@ -26,8 +28,13 @@ after(async () => {
   await cluster?.stop();
 });
 
+/** `cmd args` inside the cluster's network namespace, where its daemons are reachable (as is, without a cluster). */
+function inCluster(cmd: string, args: string[]): [string, string[]] {
+  return cluster ? cluster.inside(cmd, args) : [cmd, args];
+}
+
 function ablate(args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, 'ablate', ...args], { cwd: ROOT, env: cluster?.env ?? process.env, encoding: 'utf8' });
+  const r = spawnSync(...inCluster(process.execPath, [CLI, 'ablate', ...args]), { cwd: ROOT, env: cluster?.env ?? process.env, encoding: 'utf8' });
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -104,6 +111,42 @@ function assertSameAsLocal(dir: string, runs: number) {
 async function waitForSlurm(): Promise<void> {
   await cluster!.waitIdle(150_000);
 }
+
+/** Listening TCP and UDP sockets as `ss -H -ltunp` prints them, in this process's network namespace or (inCluster) the cluster's. */
+function listening(inCluster: boolean): Array<{ address: string; port: number; line: string }> {
+  const args = ['-H', '-ltunp'];
+  const r = spawnSync(...(inCluster ? cluster!.inside('ss', args) : ['ss', args] as [string, string[]]), { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter((l) => l.trim()).map((line) => {
+    const local = line.trim().split(/\s+/)[4]; // Netid State Recv-Q Send-Q Local Peer Process
+    const at = local.lastIndexOf(':');
+    return { address: local.slice(0, at), port: Number(local.slice(at + 1)), line };
+  });
+}
+
+test('the cluster listens on loopback only: its daemons live in a network namespace whose one interface is lo', { skip: skip ?? false }, (t) => {
+  const c = cluster!;
+  const ports = [c.ports.slurmctld, c.ports.slurmd];
+  // The machine's own namespace: neither port, and no socket of a Slurm or munge daemon, on any address.
+  const outside = listening(false);
+  t.diagnostic('ss -ltunp (root namespace):');
+  for (const s of outside) t.diagnostic(`  ${s.line.trim()}`);
+  assert.deepEqual(outside.filter((s) => ports.includes(s.port) || /slurm|munge/.test(s.line)).map((s) => s.line), []);
+  // The cluster's namespace: both ports, held by slurmctld and slurmd; its only interface is the loopback.
+  const inside = listening(true);
+  t.diagnostic(`ss -ltunp in ${c.netns}:`);
+  for (const s of inside) t.diagnostic(`  ${s.line.trim()}`);
+  for (const [daemon, port] of Object.entries(c.ports)) {
+    const held = inside.filter((s) => s.port === port);
+    assert.ok(held.length > 0 && held.every((s) => s.line.includes(`"${daemon}"`)), `${daemon} listens on ${port} in ${c.netns}:\n${inside.map((s) => s.line).join('\n')}`);
+  }
+  const links = spawnSync(...c.inside('ip', ['-o', 'link', 'show']), { encoding: 'utf8' });
+  assert.equal(links.status, 0, links.stderr);
+  assert.deepEqual(links.stdout.trim().split('\n').map((l) => l.split(':')[1].trim()), ['lo'], links.stdout);
+  const addresses = spawnSync(...c.inside('ip', ['-o', 'addr', 'show']), { encoding: 'utf8' });
+  assert.equal(addresses.status, 0, addresses.stderr);
+  for (const l of addresses.stdout.trim().split('\n')) assert.match(l, /^\d+: lo\s+(inet 127\.\d+\.\d+\.\d+\/8|inet6 ::1\/128) /, addresses.stdout);
+});
 
 test('a study submitted through sbatch runs to the end; its result files and reports equal the local executor\'s', { skip: skip ?? false, timeout: 300_000 }, async () => {
   local();
@@ -209,7 +252,7 @@ test('a bad partition, time limit, CPU count or memory size is an error naming t
   // A results folder this account cannot write: said before anything reaches Slurm.
   const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-readonly-'));
   fs.chmodSync(locked, 0o555);
-  const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'ablate', 'encoder', '--profile', 'smoke', '--executor', 'slurm', '--results-dir', path.join(locked, 'results'), '--runs-dir', path.join(locked, 'runs')], { cwd: ROOT, env: c.env, encoding: 'utf8' });
+  const asNobody = spawnSync(...c.inside('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'ablate', 'encoder', '--profile', 'smoke', '--executor', 'slurm', '--results-dir', path.join(locked, 'results'), '--runs-dir', path.join(locked, 'runs')]), { cwd: ROOT, env: c.env, encoding: 'utf8' });
   if (/Cannot find module|EACCES.*(crossflow\.js|node_modules|tsx)/.test(asNobody.stderr)) {
     t.diagnostic(`not checked: an unprivileged account cannot run the checkout here (${asNobody.stderr.trim().split('\n')[0]})`);
   } else {
