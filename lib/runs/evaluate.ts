@@ -12,6 +12,7 @@ import { genevalPrompts, GENEVAL_TASKS } from '../eval/geneval/prompts';
 import { genevalScores } from '../eval/geneval/score';
 import { judgeShapes, loadJudge } from '../eval/judges/index';
 import { evaluateShapesImages } from '../eval/shapesEval';
+import type { Solver } from '../flow/solver';
 import { generate, LoadedRun, loadRun } from '../sampling/generate';
 import { singleObjectRow } from './singleObject';
 
@@ -23,10 +24,12 @@ export interface EvalSizes {
   realCount: number;
   /** Images per GenEval-style prompt. */
   genevalSamples: number;
+  /** GenEval-style prompts per task (default 24; fewer only for smoke tests: an absent field keeps evaluation hashes). */
+  genevalPerTask?: number;
   /** Images per single-object prompt: seen pairs, held-out pairs (fewer prompts, so more each). */
   perPromptSeen: number;
   perPromptHeldout: number;
-  /** Euler steps of the sampler. */
+  /** Steps of the sampler (Euler unless evaluateRun is given another solver). */
   sampleSteps: number;
 }
 
@@ -67,20 +70,20 @@ export interface RunEvaluation {
   n: { fid: number; geneval: number; single_seen: number; single_heldout: number };
 }
 
-/** Evaluates a loaded run at guidance weight `cfg` with the sampling seed `seed`. */
-export async function evaluateRun(run: LoadedRun, sizes: EvalSizes, cfg: number, seed = 0): Promise<RunEvaluation> {
+/** Evaluates a loaded run at guidance weight `cfg` with the sampling seed `seed`, sampling with `solver` (default Euler). */
+export async function evaluateRun(run: LoadedRun, sizes: EvalSizes, cfg: number, seed = 0, solver: Solver = 'euler'): Promise<RunEvaluation> {
   const steps = sizes.sampleSteps;
   const scenes = generateShapes({ split: 'test', count: sizes.fidCount, seed: 0, size: run.config.data.imageSize });
   const captions = scenes.map((s) => s.caption);
-  const g = generate(run, captions, { seed, cfg, steps });
+  const g = generate(run, captions, { seed, cfg, steps, solver });
   const shapes = await evaluateShapesImages(g.images.map((im, i) => ({ ...im, caption: captions[i] })), { realCount: sizes.realCount });
-  const prompts = genevalPrompts().flatMap((p) => Array.from({ length: sizes.genevalSamples }, () => p));
-  const ge = generate(run, prompts.map((p) => p.prompt), { seed: seed + 1, cfg, steps });
+  const prompts = genevalPrompts({ perTask: sizes.genevalPerTask }).flatMap((p) => Array.from({ length: sizes.genevalSamples }, () => p));
+  const ge = generate(run, prompts.map((p) => p.prompt), { seed: seed + 1, cfg, steps, solver });
   const { model } = await loadJudge('shapes');
   const { objects } = await judgeShapes(model, ge.images);
   const geneval = genevalScores(prompts, objects, ge.images[0].width);
-  const seen = await singleObjectRow(run, 'seen', sizes.perPromptSeen, { seed: seed + 2, cfg, steps });
-  const heldout = await singleObjectRow(run, 'heldout', sizes.perPromptHeldout, { seed: seed + 3, cfg, steps });
+  const seen = await singleObjectRow(run, 'seen', sizes.perPromptSeen, { seed: seed + 2, cfg, steps, solver });
+  const heldout = await singleObjectRow(run, 'heldout', sizes.perPromptHeldout, { seed: seed + 3, cfg, steps, solver });
   const metrics: RunMetrics = {
     fid: shapes.fid, clip_score: shapes.clip_score, r_precision: shapes.r_precision, geneval_overall: geneval.overall,
     geneval_single_object: geneval.single_object, geneval_two_objects: geneval.two_objects, geneval_counting: geneval.counting,
