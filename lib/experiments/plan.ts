@@ -75,10 +75,11 @@ export function hashOf(x: unknown): string {
   return crypto.createHash('sha256').update(canonicalJson(x)).digest('hex').slice(0, 12);
 }
 
-/** The full training config of one row and seed: preset (the row's, else the scale's), then study base, then profile, then row. */
+/** The full training config of one row and seed: preset (the row's, else the scale's), then study base, then profile, then row (and the profile's sets for the row). */
 export function rowConfig(study: Study, row: StudyRow, seed: number, profile: Profile): TrainConfig {
   const scale = scaleOf(study, profile);
-  const c = applyOverrides(presetConfig(row.preset ?? scale.preset), [...study.base, ...scale.sets, ...row.sets, `seed=${seed}`, `sample.steps=${scale.eval.sampleSteps}`]);
+  const sets = [...study.base, ...scale.sets, ...row.sets, ...(scale.rowSets?.[row.name] ?? []), `seed=${seed}`, `sample.steps=${scale.eval.sampleSteps}`];
+  const c = applyOverrides(presetConfig(row.preset ?? scale.preset), sets);
   validateConfig(c);
   return c;
 }

@@ -26,6 +26,8 @@ export interface Scale {
   eval: EvalSizes;
   /** Seeds a sweep runs when --seeds is not given. */
   seeds: number;
+  /** Per-row `key=value` overrides at this profile, after the row's own (the scaling study's smoke: smaller models). */
+  rowSets?: Record<string, string[]>;
   /** Steps whose kept checkpoints (log.keepSteps) each run is also evaluated at; the last is the run's end. */
   evalSteps?: number[];
   sampling?: SamplingScale;

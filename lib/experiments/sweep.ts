@@ -2,6 +2,7 @@
 // --seed K`, the command its result file records), J at a time. With J > 1 each child gets one BLAS
 // thread, so J jobs share the cores instead of fighting over them. The study's results folder is
 // locked for the sweep: a second sweep of the same study on the same folder is refused with a message.
+// `stage: 'sampling'` sweeps a study's sampling step instead (each child `... --sampling`).
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,11 +10,9 @@ import * as path from 'path';
 import * as lockfile from 'proper-lockfile';
 import { CrossflowError } from '../errors';
 import { loadOrTrainAutoencoder } from '../trainingData/latents';
-import { presetConfig } from '../models/presets';
 import { REPO_ROOT } from '../paths';
 import type { Profile } from '../notebooks/profile';
-import { PlannedRun, planStudy, SweepDirs } from './plan';
-import { SCALES } from './scale';
+import { hashOf, PlannedRun, planStudy, Stage, SweepDirs } from './plan';
 import { lastLines, writeExitMarker } from './status';
 import type { Study } from './study';
 
@@ -23,11 +22,15 @@ export interface SweepOptions {
   jobs: number;
   rows?: string[];
   seeds?: number;
+  /** 'train' (default): train and evaluate; 'sampling': the study's sampling step. */
+  stage?: Stage;
   log?: (m: string) => void;
 }
 
 export interface SweepSummary {
   study: string;
+  /** Present for a sampling-stage sweep. */
+  stage?: 'sampling';
   profile: Profile;
   jobs: number;
   planned: number;
@@ -41,7 +44,7 @@ export const CLI = path.join(REPO_ROOT, 'bin', 'crossflow.js');
 
 /** The arguments of the single-run command of one run (after `node bin/crossflow.js`): what every executor runs. */
 export function childArgs(run: PlannedRun, dirs: SweepDirs): string[] {
-  return ['ablate', run.study, '--profile', run.profile, '--rows', run.row, '--seed', String(run.seed), '--results-dir', dirs.results, '--runs-dir', dirs.runs];
+  return ['ablate', run.study, '--profile', run.profile, '--rows', run.row, '--seed', String(run.seed), ...(run.stage === 'sampling' ? ['--sampling'] : []), '--results-dir', dirs.results, '--runs-dir', dirs.runs];
 }
 
 /** Runs one planned run in a child process; resolves with its exit code. Its output goes to `<runDir>.log`, its exit code to `<runDir>.exit`. */
@@ -89,14 +92,11 @@ export async function sweep(study: Study, opts: SweepOptions): Promise<SweepSumm
   const release = await lockStudy(study, opts.dirs);
   const t0 = Date.now();
   try {
-    const plan = planStudy(study, opts.profile, opts.dirs, { rows: opts.rows, seeds: opts.seeds });
+    const plan = planStudy(study, opts.profile, opts.dirs, { rows: opts.rows, seeds: opts.seeds, stage: opts.stage });
     const pending = plan.filter((r) => r.status !== 'done');
     log(`${study.name} (${opts.profile}): ${plan.length} runs, ${plan.length - pending.length} done, ${pending.length} to run, ${opts.jobs} at a time`);
-    // The autoencoder is shared by every run: train it once here, not in J children at once.
-    if (pending.length) {
-      const c = presetConfig(SCALES[opts.profile].preset);
-      await loadOrTrainAutoencoder({ ...c.autoencoder }, 0, c.data.imageSize, log);
-    }
+    // The autoencoder is shared by every run (by every run of a kind): train it once here, not in J children at once.
+    for (const c of new Map(pending.map((r) => [hashOf(r.config.autoencoder), r.config])).values()) await loadOrTrainAutoencoder({ ...c.autoencoder }, 0, c.data.imageSize, log);
     const failed: SweepSummary['failed'] = [];
     let next = 0;
     let ran = 0;
@@ -113,7 +113,7 @@ export async function sweep(study: Study, opts: SweepOptions): Promise<SweepSumm
     };
     await Promise.all(Array.from({ length: Math.min(opts.jobs, Math.max(1, pending.length)) }, worker));
     const summary: SweepSummary = {
-      study: study.name, profile: opts.profile, jobs: opts.jobs, planned: plan.length, alreadyDone: plan.length - pending.length, ran, failed,
+      study: study.name, ...(opts.stage === 'sampling' ? { stage: 'sampling' as const } : {}), profile: opts.profile, jobs: opts.jobs, planned: plan.length, alreadyDone: plan.length - pending.length, ran, failed,
       wallSeconds: (Date.now() - t0) / 1000,
     };
     if (ran > 0) fs.appendFileSync(path.join(opts.dirs.results, 'sweeps.jsonl'), JSON.stringify({ ...summary, failed: failed.length, finished: new Date().toISOString() }) + '\n');
