@@ -101,6 +101,8 @@ function unitOf(m: MetricName): string {
 export function orderingVerdict(res: StudyResults): { reproduced: boolean | null; text: string } {
   const rowsWithBoth = res.paperOrder.filter((n) => res.ourOrder.includes(n));
   if (rowsWithBoth.length < 2) return { reproduced: null, text: 'not enough rows with results to compare orderings' };
+  const missing = res.paperOrder.filter((n) => !res.ourOrder.includes(n));
+  if (missing.length) return { reproduced: null, text: `not yet: ${missing.join(', ')} has no results (so far by mean FID, best first: ${res.ourOrder.filter((n) => rowsWithBoth.includes(n)).join(' < ')})` };
   const ours = res.ourOrder.filter((n) => rowsWithBoth.includes(n));
   const same = ours.join(',') === rowsWithBoth.join(',');
   return {
@@ -129,7 +131,7 @@ export function markdownReport(res: StudyResults, figures: { metrics: string | n
       `FID on ${scale.eval.fidCount} samples against ${scale.eval.realCount} real test images in the Shapes judge's feature space; ` +
       `single-object accuracy on ${scale.eval.perPromptSeen} samples per seen pair and ${scale.eval.perPromptHeldout} per held-out pair. ` +
       `Each row: mean ± sd over seeds [95% bootstrap interval]. Repeat one run with the \`command\` in its \`<row>/seed<k>.json\`; the whole block with ` +
-      `\`npx crossflow ablate ${study.name} --profile ${res.profile} --seeds ${seedsRun || scale.seeds} --jobs 2\`.`,
+      `\`npx crossflow ablate ${study.name} --profile ${res.profile} --seeds ${Math.max(seedsRun, scale.seeds)} --jobs 2\`.`,
     '',
   );
   L.push('## Ours beside the paper', '');
