@@ -6,6 +6,8 @@
 //   crossflow ablate <study> --executor slurm [--partition P --time T --cpus C --mem M]   one Slurm job array of what is
 //                                                                               neither done, running nor queued; returns with its id
 //   crossflow ablate <study> --status [--json]                                  done, running, pending, failed (any executor)
+//   crossflow ablate scaling [--sampling]                                       a study with a sampling step runs it after training
+//                                                                               (--sampling: only it; with --rows R --seed K one run of it)
 // <study> is one of the registered studies, or `table3` for all five blocks in turn.
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
@@ -15,6 +17,9 @@ import { parseProfile, Profile } from '../../notebooks/profile';
 import { defaultDirs, planStudy, SweepDirs } from '../../experiments/plan';
 import { writeOverview, writeStudyReport } from '../../experiments/report';
 import { runOne } from '../../experiments/runOne';
+import { runSampling } from '../../experiments/sampling';
+import { writeScalingReport } from '../../experiments/scaling/report';
+import { scaleOf } from '../../experiments/scale';
 import { slurmView, submitStudy, SubmitSummary } from '../../experiments/slurm';
 import { formatStatus, studyStatus } from '../../experiments/status';
 import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
@@ -57,10 +62,16 @@ interface AblateOptions {
   cpus?: number;
   mem?: string;
   status?: boolean;
+  sampling?: boolean;
 }
 
 const EXECUTORS = ['local', 'slurm'];
 const SLURM_ONLY = ['partition', 'time', 'cpus', 'mem'] as const;
+
+/** A study's reports: Table 3's kind, or the scaling study's curves. */
+function writeReport(study: Study, profile: Profile, dirs: SweepDirs): Promise<{ report: string }> {
+  return study.report === 'scaling' ? writeScalingReport(study, profile, dirs) : writeStudyReport(study, profile, dirs);
+}
 
 function studiesOf(name: string | undefined): Study[] {
   if (name === undefined) throw new CrossflowError(`name a study: ${[...Object.keys(STUDIES), 'table3'].join(', ')} (or pass --overview)`);
@@ -101,6 +112,7 @@ export function register(program: Command): void {
     .option('--cpus <n>', 'slurm: CPUs per task, also its BLAS threads (default 1)', positiveInt('--cpus'))
     .option('--mem <size>', 'slurm: memory per task (4G, 4000 = MB)')
     .option('--status', 'which runs are done, running, pending or failed, whichever executor ran them (failed: log and last lines)')
+    .option('--sampling', "only the study's sampling step (solvers x evaluations, images per second) on its trained runs")
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (name: string | undefined, o: AblateOptions, cmd: Command) => {
       const profile: Profile = parseProfile(o.profile);
@@ -118,6 +130,12 @@ export function register(program: Command): void {
         return;
       }
       const studies = studiesOf(name);
+      if (o.sampling) {
+        const without = studies.filter((s) => !scaleOf(s, profile).sampling);
+        if (without.length) throw new CrossflowError(`--sampling: ${without.map((s) => s.name).join(', ')} has no sampling step (studies with one: ${Object.values(STUDIES).filter((s) => scaleOf(s, profile).sampling).map((s) => s.name).join(', ')})`);
+        if (o.executor === 'slurm' || o.status) throw new CrossflowError('--sampling runs with the local executor and has no --status (its result files are seed<k>-sampling.json)');
+      }
+      const stage = o.sampling ? ('sampling' as const) : ('train' as const);
       if (o.status) {
         const view = slurmView(dirs);
         const statuses = studies.map((s) => studyStatus(s, profile, dirs, { rows, seeds: o.seeds }, view));
@@ -127,14 +145,22 @@ export function register(program: Command): void {
       if (o.seed !== undefined) {
         if (o.executor === 'slurm') throw new CrossflowError('--seed K runs one run in this process (what a Slurm task runs); to send runs to Slurm, give --rows and --seeds with --executor slurm');
         if (studies.length !== 1 || !rows || rows.length !== 1) throw new CrossflowError('--seed K runs one run: give one study and one row with --rows');
-        const [run] = planStudy(studies[0], profile, dirs, { rows, seed: o.seed });
+        const [run] = planStudy(studies[0], profile, dirs, { rows, seed: o.seed, stage });
         await initBackend();
+        if (stage === 'sampling') {
+          const result = await runSampling(run, { log: info, onProgress: progressLines(`${run.row}/seed${run.seed}`) });
+          printReport(!!o.json, result, () =>
+            [...result.points.map((p) => `${run.row}/seed${run.seed} ${p.solver} ${p.steps} steps (${p.nfe} evaluations): fid ${p.metrics.fid.toFixed(2)}, single_seen ${p.metrics.single_seen.toFixed(3)}`),
+              `images per second (Euler ${result.throughput.steps} steps): ${result.throughput.guided.images_per_second.toFixed(2)} guided, ${result.throughput.unguided.images_per_second.toFixed(2)} unguided`,
+              `wrote ${path.relative(REPO_ROOT, run.resultFile)}`].join('\n'));
+          return;
+        }
         const result = await runOne(run, { log: info, onProgress: progressLines(`${run.row}/seed${run.seed}`) });
         printReport(!!o.json, result, () => `${run.study}/${run.row}/seed${run.seed}: ${Object.entries(result.metrics).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`).join(', ')}\nwrote ${path.relative(REPO_ROOT, run.resultFile)}`);
         return;
       }
       if (o.dryRun) {
-        const plans = studies.map((s) => ({ study: s.name, runs: planStudy(s, profile, dirs, { rows, seeds: o.seeds }).map((r) => ({ row: r.row, seed: r.seed, status: r.status, config_hash: r.configHash, run_dir: r.runDir, result: r.resultFile, command: r.command })) }));
+        const plans = studies.map((s) => ({ study: s.name, runs: planStudy(s, profile, dirs, { rows, seeds: o.seeds, stage }).map((r) => ({ row: r.row, seed: r.seed, status: r.status, config_hash: r.configHash, run_dir: r.runDir, result: r.resultFile, command: r.command })) }));
         printReport(!!o.json, { profile, studies: plans }, () =>
           plans.map((p) => [`${p.study}:`, ...p.runs.map((r) => `  ${r.status.padEnd(7)} ${r.row}/seed${r.seed}  ${r.config_hash}  ${r.command}`)].join('\n')).join('\n'),
         );
@@ -168,15 +194,20 @@ export function register(program: Command): void {
       const summaries: SweepSummary[] = [];
       if (!o.report) {
         await initBackend();
-        for (const s of studies) summaries.push(await sweep(s, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, log: info }));
+        for (const s of studies) {
+          if (stage === 'train') summaries.push(await sweep(s, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, log: info }));
+          // A study's sampling step follows its training (only what is not done), or runs alone with --sampling.
+          if (scaleOf(s, profile).sampling && (stage === 'sampling' || summaries[summaries.length - 1].failed.length === 0))
+            summaries.push(await sweep(s, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, stage: 'sampling', log: info }));
+        }
       }
-      const reports: Array<Awaited<ReturnType<typeof writeStudyReport>>> = [];
-      for (const s of studies) reports.push(await writeStudyReport(s, profile, dirs));
+      const reports: Array<{ report: string }> = [];
+      for (const s of studies) reports.push(await writeReport(s, profile, dirs));
       const overview = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs);
       const failed = summaries.flatMap((s) => s.failed.map((f) => ({ study: s.study, ...f })));
       printReport(!!o.json, { profile, sweeps: summaries, reports: reports.map((r) => r.report), overview }, () =>
         [
-          ...summaries.map((s) => `${s.study}: ${s.ran} run, ${s.alreadyDone} already done, ${s.failed.length} failed, ${s.wallSeconds.toFixed(0)} s with --jobs ${s.jobs}`),
+          ...summaries.map((s) => `${s.study}${s.stage ? ` (${s.stage})` : ''}: ${s.ran} run, ${s.alreadyDone} already done, ${s.failed.length} failed, ${s.wallSeconds.toFixed(0)} s with --jobs ${s.jobs}`),
           ...reports.map((r) => `wrote ${path.relative(REPO_ROOT, r.report)}`),
         ].join('\n'),
       );

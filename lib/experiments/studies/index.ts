@@ -4,11 +4,12 @@ import type { Study } from '../study';
 import { encoderStudy } from './encoder';
 import { encLossStudy } from './encLoss';
 import { guidanceRecipeStudy, guidanceStudy } from './guidance';
+import { scalingStudy } from './scaling';
 import { textEncoderStudy } from './textEncoder';
 import { trainingStudy } from './training';
 
 export const STUDIES: Record<string, Study> = Object.fromEntries(
-  [encoderStudy, encLossStudy, guidanceStudy, textEncoderStudy, trainingStudy, guidanceRecipeStudy].map((s) => [s.name, s]),
+  [encoderStudy, encLossStudy, guidanceStudy, textEncoderStudy, trainingStudy, guidanceRecipeStudy, scalingStudy].map((s) => [s.name, s]),
 );
 
 export const TABLE3_STUDIES = ['encoder', 'enc-loss', 'guidance', 'text-encoder', 'training'] as const;
