@@ -14,6 +14,7 @@ import * as path from 'path';
 import type { SlurmSubmission } from '../../lib/experiments/slurm';
 import type { StudyStatus } from '../../lib/experiments/status';
 import { slurmSkipReason, startTestCluster, TestCluster } from './slurmCluster';
+import { resultFiles, withoutTiming } from './resultFiles';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'crossflow.js');
@@ -50,28 +51,6 @@ interface Submitted {
   submissions: Array<{ job: string | null; tasks: Array<{ task: string; row: string; seed: number; log: string }>; done: number; active: number; report_job: string | null }>;
 }
 
-function resultFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/seed\d+(\.json|-samples\.png)$/.test(e.name)) out.push(path.relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
-
-/** A result file without its wall-clock fields. */
-function withoutTiming(file: string): string {
-  if (file.endsWith('.png')) return fs.readFileSync(file).toString('base64');
-  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-  delete r.timing;
-  // Provenance, not result: the commit the code ran at changes if someone commits while the test runs.
-  delete r.git_commit;
-  return JSON.stringify(r, null, 2);
-}
 
 /** The reports a sweep writes, without the one line that reports wall time. */
 function reports(results: string): Record<string, string> {

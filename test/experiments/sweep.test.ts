@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { STUDIES, TABLE3_STUDIES } from '../../lib/experiments/studies/index';
+import { resultFiles, withoutTiming } from './resultFiles';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'crossflow.js');
@@ -16,28 +17,6 @@ function ablate(args: string[]): string {
   return execFileSync(process.execPath, [CLI, 'ablate', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function resultFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/seed\d+(\.json|-samples\.png)$/.test(e.name)) out.push(path.relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
-
-/** A result file without its wall-clock fields. */
-function withoutTiming(file: string): string {
-  if (file.endsWith('.png')) return fs.readFileSync(file).toString('base64');
-  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-  delete r.timing;
-  // Provenance, not result: the commit the code ran at changes if someone commits while the test runs.
-  delete r.git_commit;
-  return JSON.stringify(r, null, 2);
-}
 
 test('every study runs end to end in the smoke profile: result files, REPORT.md, table.tex, figures, overview', { timeout: 600_000 }, () => {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-ablate-'));
