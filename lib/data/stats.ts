@@ -1,7 +1,7 @@
 // Statistics of a Shapes split for tables and plots: scene kinds, objects, color-shape pairs,
 // sizes, relations, caption lengths and word frequencies.
 import { COLORS, SCENE_KINDS, SHAPES, SIZES, RELATIONS, ShapesSample, isHeldoutPair } from './shapes/index';
-import { splitWords } from '../text/tokenizer';
+import { splitWords } from './words';
 
 export interface ShapesStats {
   samples: number;

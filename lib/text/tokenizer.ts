@@ -4,6 +4,7 @@
 import { CrossflowError, invalidValue } from '../errors';
 import { shapesCaptionWords } from '../data/shapes/captions';
 import { classCaptions } from '../data/mnist';
+import { splitWords } from '../data/words';
 
 export const PAD = '<pad>';
 export const UNK = '<unk>';
@@ -21,10 +22,7 @@ export const MASK_ID = 4;
 /** Longest caption, in tokens, including <bos> and <eos>; longer ones are an error. */
 export const DEFAULT_MAX_TOKENS = 16;
 
-/** Lower-cases and splits on whitespace; commas and full stops are dropped, hyphens joined ("t-shirt" -> "tshirt"). */
-export function splitWords(text: string): string[] {
-  return text.toLowerCase().replace(/-/g, '').replace(/[,.!?;:]/g, ' ').trim().split(/\s+/).filter(Boolean);
-}
+export { splitWords } from '../data/words';
 
 /** Every word of the caption language, sorted. */
 export function captionLanguageWords(): string[] {
