@@ -19,8 +19,10 @@ import { paperOrder, Study } from './study';
 
 export interface RowResults {
   row: Study['rows'][number];
-  /** seed -> result, only files that match today's config and evaluation. */
+  /** seed -> result, only files that match today's config and evaluation (a shared row's may sit under another study). */
   bySeed: Map<number, RunResult>;
+  /** seed -> the result file read. */
+  files: Map<number, string>;
   stats: Record<MetricName, Summary>;
 }
 
@@ -47,24 +49,60 @@ export interface StudyResults {
 /** The headline metrics of tables and figures (all metrics are in the result files and the stats). */
 export const HEADLINE: MetricName[] = ['fid', 'clip_score', 'geneval_overall', 'single_seen', 'single_heldout'];
 
+/** Every result file under the results folder, by "<config hash>:<eval hash>" (rows two studies share are one run). */
+function resultIndex(dirs: SweepDirs): Map<string, string> {
+  const index = new Map<string, string>();
+  if (!fs.existsSync(dirs.results)) return index;
+  for (const study of fs.readdirSync(dirs.results, { withFileTypes: true }).filter((e) => e.isDirectory()))
+    for (const row of fs.readdirSync(path.join(dirs.results, study.name), { withFileTypes: true }).filter((e) => e.isDirectory()))
+      for (const f of fs.readdirSync(path.join(dirs.results, study.name, row.name)).filter((x) => /^seed\d+\.json$/.test(x))) {
+        const file = path.join(dirs.results, study.name, row.name, f);
+        try {
+          const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult;
+          index.set(`${r.config_hash}:${r.eval_hash}`, file);
+        } catch {
+          // a damaged file is no result; the sweep redoes its run
+        }
+      }
+  return index;
+}
+
+/** Seeds looked for in other studies' folders when a row shares its run with them. */
+const SHARED_SEEDS = 10;
+
 export function collectResults(study: Study, profile: Profile, dirs: SweepDirs): StudyResults {
   const stale: string[] = [];
+  let index: Map<string, string> | null = null;
   const rows: RowResults[] = study.rows.map((row) => {
     const dir = path.join(dirs.results, study.name, row.name);
     const bySeed = new Map<number, RunResult>();
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^seed\d+\.json$/.test(f)) : [];
-    for (const f of files.sort((x, y) => Number(x.slice(4, -5)) - Number(y.slice(4, -5)))) {
+    const files = new Map<number, string>();
+    const own = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^seed\d+\.json$/.test(f)) : [];
+    for (const f of own.sort((x, y) => Number(x.slice(4, -5)) - Number(y.slice(4, -5)))) {
       const seed = Number(f.slice(4, -5));
       const file = path.join(dir, f);
       const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult;
       const planned = planRun(study, row, seed, profile, dirs);
-      if (r.config_hash === planned.configHash && r.eval_hash === planned.evalHash) bySeed.set(seed, r);
-      else stale.push(path.relative(REPO_ROOT, file));
+      if (r.config_hash === planned.configHash && r.eval_hash === planned.evalHash) {
+        bySeed.set(seed, r);
+        files.set(seed, file);
+      } else stale.push(path.relative(REPO_ROOT, file));
     }
+    // The same run (same config and evaluation) written under another study: a shared row.
+    for (let seed = 0; seed < SHARED_SEEDS; seed++) {
+      if (bySeed.has(seed)) continue;
+      const planned = planRun(study, row, seed, profile, dirs);
+      index ??= resultIndex(dirs);
+      const file = index.get(`${planned.configHash}:${planned.evalHash}`);
+      if (!file) continue;
+      bySeed.set(seed, JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult);
+      files.set(seed, file);
+    }
+    const sorted = new Map([...bySeed].sort(([a], [b]) => a - b));
     const stats = Object.fromEntries(
-      METRICS.map((m) => [m.name, summarize([...bySeed.values()].map((r) => r.metrics[m.name] ?? NaN), `${study.name}:${row.name}:${m.name}`)]),
+      METRICS.map((m) => [m.name, summarize([...sorted.values()].map((r) => r.metrics[m.name] ?? NaN), `${study.name}:${row.name}:${m.name}`)]),
     ) as Record<MetricName, Summary>;
-    return { row, bySeed, stats };
+    return { row, bySeed: sorted, files, stats };
   });
   const byName = new Map(rows.map((r) => [r.row.name, r]));
   const comparisons = study.compare.map(([a, b]) => ({
@@ -215,7 +253,7 @@ export async function sampleGrid(res: StudyResults): Promise<Buffer | null> {
   for (const r of res.rows) {
     const first = [...r.bySeed.keys()].sort((a, b) => a - b)[0];
     if (first === undefined) continue;
-    const strip = samplesFileOf(resultFileOf(res, r, first));
+    const strip = samplesFileOf(r.files.get(first)!);
     if (!fs.existsSync(strip)) continue;
     const im = await readPngRgb(strip);
     const N = gridPrompts().length;
@@ -232,9 +270,6 @@ export async function sampleGrid(res: StudyResults): Promise<Buffer | null> {
   return renderImageGrid(images, { cols: prompts.length, rowLabels: labels, captions: [...prompts, ...new Array(images.length - prompts.length).fill('')], captionLines: 3 });
 }
 
-function resultFileOf(res: StudyResults, r: RowResults, seed: number): string {
-  return path.join(res.dirs.results, res.study.name, r.row.name, `seed${seed}.json`);
-}
 
 export interface WrittenReport {
   report: string;

@@ -53,3 +53,23 @@ test('a result file made with another config is stale, not done; the same config
   const order = planStudy(study, 'smoke', dirs, { seeds: 2 }).map((r) => `${r.row}/${r.seed}`);
   assert.deepEqual(order, ['encoder/0', 'encoder-noise/0', 've/0', 'encoder/1', 'encoder-noise/1', 've/1']);
 });
+
+test('a row shared with another study is read from that study\'s result file until its own is written', async () => {
+  const { collectResults } = await import('../../lib/experiments/report');
+  const results = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-shared-'));
+  const dirs = { results, runs: path.join(results, 'runs') };
+  const guidance = studyByName('guidance');
+  const indicator = planRun(guidance, guidance.rows.find((r) => r.name === 'indicator')!, 0, 'small', dirs);
+  const metrics = { fid: 6.5, clip_score: 0.5, r_precision: 0.3, geneval_overall: 0.2, geneval_single_object: 0.4, geneval_two_objects: 0.1, geneval_counting: 0.1, geneval_colors: 0.2, geneval_position: 0, geneval_attribute_binding: 0, single_seen: 0.3, single_heldout: 0.2 };
+  fs.mkdirSync(path.dirname(indicator.resultFile), { recursive: true });
+  fs.writeFileSync(indicator.resultFile, JSON.stringify({ config_hash: indicator.configHash, eval_hash: indicator.evalHash, metrics, timing: { train_seconds: 1, eval_seconds: 1 } }));
+  const text = collectResults(studyByName('text-encoder'), 'small', dirs);
+  const clip = text.rows.find((r) => r.row.name === 'clip')!;
+  assert.deepEqual([...clip.bySeed.keys()], [0], 'the CLIP row is the guidance block\'s indicator run');
+  assert.equal(clip.files.get(0), indicator.resultFile);
+  assert.equal(clip.stats.fid.mean, 6.5);
+  assert.equal(text.rows.find((r) => r.row.name === 'lm')!.bySeed.size, 0, 'an unshared row has nothing');
+  // The unguided row is evaluated at w = 1, the indicator row at 3: no sharing across evaluations.
+  const encLoss = collectResults(studyByName('enc-loss'), 'small', dirs);
+  assert.equal(encLoss.rows.find((r) => r.row.name === 'it-contrast')!.bySeed.size, 0);
+});
