@@ -77,7 +77,7 @@ test('encoders and judges write through the same format, and their loaders read 
   const back = loadWeights('toy', dir);
   assert.deepEqual(back.manifest, manifest, 'the manifest is the human-readable .json, without a tensor list');
   assert.deepEqual(Array.from(back.weights['e.a'].dataSync()), [3, 4, 5]);
-  const judge = { name: 'toyjudge', architecture: 'x', inputShape: [1], seed: 0, steps: 1, batchSize: 1, trainSamples: 1, trainSeconds: 0, backend: 'cpu', testAccuracy: {}, testSamples: 0, targets: {}, retrainCommand: 'none', createdAt: 'now' } as JudgeManifest;
+  const judge = { name: 'toyjudge', architecture: 'x', inputShape: [1], seed: 0, steps: 1, batchSize: 1, trainSamples: 1, trainSeconds: 0, backend: 'cpu', testAccuracy: {}, testSamples: 0, targets: {}, command: 'none', createdAt: 'now' } as JudgeManifest;
   await saveJudgeWeights(dir, judge, [w['e.a'], w['e.b']]);
   assert.deepEqual(readWeightsFile(path.join(dir, 'toyjudge.bin')).meta, { kind: 'judge', name: 'toyjudge' });
   const jw = loadJudgeWeights('toyjudge', dir);

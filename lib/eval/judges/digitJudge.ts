@@ -191,7 +191,7 @@ export async function trainDigitJudge(
       testAccuracy: { label: accuracy },
       testSamples: n,
       targets: { label: DIGIT_TARGETS[dataset] },
-      retrainCommand: `npx crossflow eval train-judges --only ${dataset}`,
+      command: `npx crossflow eval train-judges --only ${dataset}`,
       createdAt: new Date().toISOString(),
     }, model.getWeights());
   }

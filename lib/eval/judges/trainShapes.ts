@@ -98,7 +98,7 @@ export async function trainShapesJudge(
       heldoutAccuracy: (({ meanCenterError: e, ...rest }) => ({ ...rest, meanCenterErrorPx: e }))(heldoutAccuracy),
       heldoutSamples: o.testSamples,
       targets: SHAPES_TARGETS,
-      retrainCommand: 'npx crossflow eval train-judges --only shapes',
+      command: 'npx crossflow eval train-judges --only shapes',
       createdAt: new Date().toISOString(),
     }, model.getWeights());
   }

@@ -26,7 +26,7 @@ export interface JudgeManifest {
   heldoutAccuracy?: Record<string, number>;
   heldoutSamples?: number;
   targets: Record<string, number>;
-  retrainCommand: string;
+  command: string;
   createdAt: string;
 }
 
