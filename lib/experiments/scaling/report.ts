@@ -93,15 +93,20 @@ export function paramsFigure(res: ScalingResults, metrics = SCALING_METRICS): Pl
   return { data, layout };
 }
 
+/** The layout of a metrics x sizes grid of panels with one title and a legend below. */
+function panelGrid(title: string, rows: number, cols: number): Record<string, unknown> {
+  return {
+    width: 340 * cols, height: 300 * rows + 100, margin: { l: 70, r: 20, t: 70, b: 110 },
+    title: { text: title, font: { size: 14 } },
+    grid: { rows, columns: cols, pattern: 'independent', xgap: 0.2, ygap: 0.3 }, legend: { orientation: 'h', y: -0.18 },
+  };
+}
+
 /** FID and single-object accuracy against training step (log axis), one column per size. */
 export function stepsFigure(res: ScalingResults, metrics: MetricName[] = ['fid', 'single_seen']): PlotlyFigure {
   const data: Array<Record<string, unknown>> = [];
   const cols = res.sizes.length;
-  const layout: Record<string, unknown> = {
-    width: 340 * cols, height: 300 * metrics.length + 100, margin: { l: 70, r: 20, t: 70, b: 110 },
-    title: { text: 'Along training: kept checkpoints, both families (mean, 95% bootstrap band over seeds)', font: { size: 14 } },
-    grid: { rows: metrics.length, columns: cols, pattern: 'independent', xgap: 0.2, ygap: 0.3 }, legend: { orientation: 'h', y: -0.18 },
-  };
+  const layout = panelGrid('Along training: kept checkpoints, both families (mean, 95% bootstrap band over seeds)', metrics.length, cols);
   metrics.forEach((m, r) => {
     res.sizes.forEach((s, c) => {
       const i = r * cols + c;
@@ -121,11 +126,7 @@ export function stepsFigure(res: ScalingResults, metrics: MetricName[] = ['fid',
 export function nfeFigure(res: ScalingResults, metrics: MetricName[] = ['fid', 'single_seen']): PlotlyFigure {
   const data: Array<Record<string, unknown>> = [];
   const cols = res.sizes.length;
-  const layout: Record<string, unknown> = {
-    width: 340 * cols, height: 300 * metrics.length + 100, margin: { l: 70, r: 20, t: 70, b: 110 },
-    title: { text: 'Quality against velocity evaluations per image (guided; mean, 95% bootstrap band where several seeds)', font: { size: 14 } },
-    grid: { rows: metrics.length, columns: cols, pattern: 'independent', xgap: 0.2, ygap: 0.3 }, legend: { orientation: 'h', y: -0.18 },
-  };
+  const layout = panelGrid('Quality against velocity evaluations per image (guided; mean, 95% bootstrap band where several seeds)', metrics.length, cols);
   metrics.forEach((m, r) => {
     res.sizes.forEach((s, c) => {
       const i = r * cols + c;
