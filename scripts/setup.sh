@@ -112,7 +112,29 @@ else
   log "tslab kernel: registered"
 fi
 
-# --- 4. Optional: the real TensorFlow runtime (tfjs-node built from TensorFlow's wheel) ----------
+# --- 4. The native backend's fused kernels (a C addon of ours, lib/backend/native/addon) -----------
+# Rebuilt when its sources, Node or the CPU change (it is compiled for this CPU: -march=native).
+# Never stops the set-up: without it the native backend composes the same layers from tf ops.
+addon_dir=lib/backend/native/addon
+addon_stamp="$addon_dir/build/.crossflow-stamp"
+addon_want="$(node -p 'process.version')-$(cat "$addon_dir/kernels.c" "$addon_dir/binding.gyp" | sha256sum | cut -c1-16)-$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sha256sum | cut -c1-8)"
+if [ -f "$addon_dir/build/Release/crossflow_kernels.node" ] && [ "$(cat "$addon_stamp" 2>/dev/null)" = "$addon_want" ]; then
+  log "fused kernels: built"
+else
+  node_gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+  nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+  gyp_nodedir=()
+  [ -f "$nodedir/include/node/node_api.h" ] && gyp_nodedir=(--nodedir="$nodedir") # no header download
+  if [ -f "$node_gyp" ] && (cd "$addon_dir" && node "$node_gyp" rebuild "${gyp_nodedir[@]}" -j "$(nproc 2>/dev/null || echo 2)" > build.log 2>&1); then
+    echo "$addon_want" > "$addon_stamp"
+    rm -f "$addon_dir/build.log"
+    log "fused kernels: built ($addon_dir/build/Release/crossflow_kernels.node)"
+  else
+    log "fused kernels: could not build the addon ($addon_dir/build.log); the native backend runs without them"
+  fi
+fi
+
+# --- 5. Optional: the real TensorFlow runtime (tfjs-node built from TensorFlow's wheel) ----------
 # Never stops the set-up: where it cannot be built it says why in one line and `native` runs.
 # `bash scripts/setup.sh --gpu` (or CROSSFLOW_GPU=1) builds tfjs-node-gpu for CUDA 12 instead.
 bash scripts/setup-tensorflow.sh "$@" || log "tensorflow backend: set-up step failed; the native backend runs"

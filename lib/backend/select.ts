@@ -12,6 +12,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
+import { fusedAddonFingerprint } from './native/addon';
 import { findTfjsNode, loadTfjsNode, TfjsNodePackage } from './tensorflow';
 import { fingerprint, lookupTiming, machineLoad, readTimings, recordTimings, TimingEntry } from './timings';
 
@@ -73,6 +74,8 @@ export interface BackendReport {
   versions: Record<string, string>;
   blasThreads: number | null;
   blasLibrary: string | null;
+  /** native: whether the fused-kernel addon runs, or why not. */
+  fusedKernels: string | null;
   /** Why each backend that was tried and not taken could not start (or was not installed). */
   skipped: Record<string, string>;
 }
@@ -80,7 +83,7 @@ export interface BackendReport {
 let active: BackendReport | null = null;
 let pending: Promise<BackendReport> | null = null;
 /** Backends started in this process, with what their start reported. */
-const started = new Map<BackendChoice, { blasThreads: number | null; blasLibrary: string | null }>();
+const started = new Map<BackendChoice, { blasThreads: number | null; blasLibrary: string | null; fusedKernels: string | null }>();
 
 function parseChoice(value: string): BackendChoice {
   if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
@@ -130,7 +133,7 @@ async function activate(choice: BackendChoice): Promise<void> {
     if (!(await tf.setBackend(tfjsName(choice)))) throw new Error(`the ${choice} backend failed to start`);
     return;
   }
-  let extra = { blasThreads: null as number | null, blasLibrary: null as string | null };
+  let extra = { blasThreads: null as number | null, blasLibrary: null as string | null, fusedKernels: null as string | null };
   switch (choice) {
     case 'tfjs-node-gpu':
     case 'tfjs-node': {
@@ -151,7 +154,8 @@ async function activate(choice: BackendChoice): Promise<void> {
       const { registerNativeBackend } = require('./native/register') as typeof import('./native/register');
       const blas = registerNativeBackend();
       if (!(await tf.setBackend('native'))) throw new Error('the native backend failed to start');
-      extra = { blasThreads: blas.threads, blasLibrary: blas.library };
+      const { fusedAddon } = require('./native/register') as typeof import('./native/register'); // eslint-disable-line @typescript-eslint/no-require-imports
+      extra = { blasThreads: blas.threads, blasLibrary: blas.library, fusedKernels: fusedAddon.addon ? 'loaded (adaLN, GELU, self-attention: lib/backend/native/addon)' : `not used: ${fusedAddon.reason}` };
       break;
     }
     case 'wasm': {
@@ -175,7 +179,7 @@ function reasonOf(err: unknown): string {
 
 /** What a measurement on `choice` depends on besides the model (see timings.ts). */
 export function backendFingerprint(choice: BackendChoice): string {
-  if (choice === 'native') return fingerprint(choice, tf.version.tfjs, `blas-threads-${process.env.OPENBLAS_NUM_THREADS || os.cpus().length}`);
+  if (choice === 'native') return fingerprint(choice, tf.version.tfjs, `blas-threads-${process.env.OPENBLAS_NUM_THREADS || os.cpus().length}:${fusedAddonFingerprint()}`);
   const pkg = PACKAGE_OF[choice];
   if (pkg) {
     const found = findTfjsNode(pkg);
@@ -351,6 +355,7 @@ async function choose(forced: string | null, opts: InitOptions): Promise<Backend
         versions,
         blasThreads: extra.blasThreads,
         blasLibrary: extra.blasLibrary,
+        fusedKernels: extra.fusedKernels,
         skipped,
       };
     } catch (err) {

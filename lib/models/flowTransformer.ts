@@ -11,7 +11,7 @@
 // nothing but (z_t, t, indicator). Measured in results/quickstart/README.md (sessions 5-8).
 import * as tf from '@tensorflow/tfjs';
 import { CrossAttention, SelfAttention, crossAttention, selfAttention } from '../nn/attention';
-import { Linear, gelu, layerNorm, linear, modulate, silu, timestepEmbedding } from '../nn/layers';
+import { Linear, adaLayerNorm, gatedResidual, gelu, layerNorm, linear, silu, timestepEmbedding } from '../nn/layers';
 import { Init, ParamStore } from '../nn/params';
 import type { GlobalCond } from '../config/choices';
 
@@ -149,13 +149,13 @@ export function flowTransformer(config: FlowTransformerConfig, params: ParamStor
     const siluC = silu(c); // shared by every adaLN projection
     for (const b of blocks) {
       const [shift1, scale1, gate1, shift2, scale2, gate2] = tf.split(b.ada(siluC), 6, -1); // 6 x (B, D)
-      x = x.add(gate1.expandDims(1).mul(b.attn(modulate(layerNorm(x), shift1, scale1) as tf.Tensor3D))) as tf.Tensor3D;
+      x = gatedResidual(x, gate1 as tf.Tensor2D, b.attn(adaLayerNorm(x, shift1 as tf.Tensor2D, scale1 as tf.Tensor2D)));
       if (b.cross && context) x = x.add(b.cross(layerNorm(x) as tf.Tensor3D, context.tokens, context.mask)) as tf.Tensor3D;
-      const h = b.fc2(gelu(b.fc1(modulate(layerNorm(x), shift2, scale2)))); // (B, T, D) -> (B, T, 4D) -> (B, T, D)
-      x = x.add(gate2.expandDims(1).mul(h)) as tf.Tensor3D;
+      const h = b.fc2(gelu(b.fc1(adaLayerNorm(x, shift2 as tf.Tensor2D, scale2 as tf.Tensor2D)))); // (B, T, D) -> (B, T, 4D) -> (B, T, D)
+      x = gatedResidual(x, gate2 as tf.Tensor2D, h as tf.Tensor3D);
     }
     const [shift, scale] = tf.split(finalAda(siluC), 2, -1); // 2 x (B, D)
-    let y = modulate(layerNorm(x), shift, scale);
+    let y: tf.Tensor = adaLayerNorm(x, shift as tf.Tensor2D, scale as tf.Tensor2D);
     if (asToken) y = y.slice([0, 1, 0], [B, G * G, D]); // drop the indicator token
     return unpatchify(out(y), L, P); // (B, G*G, D) x (D, P*P*C) -> (B, L, L, C)
   };

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { invalidValue } from '../errors';
 import { VE_VARIANTS, VeVariant } from '../config/choices';
-import { scaledDotProduct } from '../nn/attention';
+import { packedSelfAttention } from '../nn/attention';
 import { Linear, layerNorm, linear } from '../nn/layers';
 import { ParamStore } from '../nn/params';
 
@@ -100,10 +100,7 @@ export function textVE(config: TextVEConfig, params: ParamStore, prefix = 've'):
     let x: tf.Tensor = inProj ? inProj(tokens) : tokens; // (B, n, d) -> (B, n, D)
     for (const b of blocks) {
       // post-LN (torch nn.TransformerEncoderLayer, norm_first=False): x = LN(x + SA(x)); x = LN(x + FFN(x))
-      const dh = D / heads;
-      const packed = b.qkv(x).reshape([B, n, 3, heads, dh]).transpose([2, 0, 3, 1, 4]); // (3, B, h, n, dh)
-      const [q, k, v] = tf.unstack(packed) as tf.Tensor4D[];
-      const att = scaledDotProduct(q, k, v, mask).transpose([0, 2, 1, 3]).reshape([B, n, D]); // (B, n, D)
+      const att = packedSelfAttention(b.qkv(x) as tf.Tensor3D, heads, mask); // (B, n, D) x (D, 3D) -> attention -> (B, n, D)
       x = affineNorm(x.add(drop(b.proj(att))), b.ln1);
       const h = b.fc2(drop(tf.relu(b.fc1(x)))); // (B, n, D) -> (B, n, ffn) -> (B, n, D)
       x = affineNorm(x.add(drop(h)), b.ln2);

@@ -1,5 +1,7 @@
 // Multi-head self-attention (and cross-attention for the baseline) over token sequences.
 import * as tf from '@tensorflow/tfjs';
+import { FUSED } from '../backend/fusedKernels';
+import { fusedSelfAttention, hasFusedKernel } from './fused';
 import { Linear, linear } from './layers';
 import { ParamStore } from './params';
 
@@ -32,19 +34,28 @@ function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
   return x.transpose([0, 2, 1, 3]).reshape([B, T, h * dh]) as tf.Tensor3D;
 }
 
+/**
+ * Attention of every token to every (unmasked) token on the packed projection qkv (B, T, 3D), laid out as
+ * qkv(x).reshape([B, T, 3, heads, dh]); heads merged in the output (B, T, D). One fused kernel where the
+ * backend has it (q, k and v read in place), reshapes, a transpose and batched products elsewhere.
+ */
+export function packedSelfAttention(qkv: tf.Tensor3D, heads: number, keyMask?: tf.Tensor2D): tf.Tensor3D {
+  if (hasFusedKernel(FUSED.attention)) return fusedSelfAttention(qkv, heads, keyMask);
+  const [B, T, D3] = qkv.shape;
+  const dh = D3 / 3 / heads;
+  // Heads split by a transpose whose leading axis is unstacked: slicing a leading axis is a contiguous
+  // copy, unlike tf.split on a middle axis (slow on wasm and cpu).
+  const packed = qkv.reshape([B, T, 3, heads, dh]).transpose([2, 0, 3, 1, 4]); // (3, B, h, T, dh)
+  const [q, k, v] = tf.unstack(packed) as tf.Tensor4D[];
+  return mergeHeads(scaledDotProduct(q, k, v, keyMask));
+}
+
 export function selfAttention(params: ParamStore, name: string, dim: number, heads: number): SelfAttention {
   if (dim % heads !== 0) throw new Error(`${name}: width ${dim} is not divisible by heads ${heads}`);
   const qkv = linear(params, `${name}.qkv`, dim, 3 * dim);
   const proj = linear(params, `${name}.proj`, dim, dim);
-  const f = ((x: tf.Tensor3D, keyMask?: tf.Tensor2D) => {
-    const [B, T, D] = x.shape;
-    const dh = D / heads;
-    // One projection, then heads split by a transpose whose leading axis is unstacked: slicing a
-    // leading axis is a contiguous copy, unlike tf.split on a middle axis (slow on wasm and cpu).
-    const packed = qkv(x).reshape([B, T, 3, heads, dh]).transpose([2, 0, 3, 1, 4]); // (3, B, h, T, dh)
-    const [q, k, v] = tf.unstack(packed) as tf.Tensor4D[];
-    return proj(mergeHeads(scaledDotProduct(q, k, v, keyMask))) as tf.Tensor3D;
-  }) as SelfAttention;
+  // (B, T, D) x (D, 3D) -> (B, T, 3D) -> attention -> (B, T, D) x (D, D) -> (B, T, D)
+  const f = ((x: tf.Tensor3D, keyMask?: tf.Tensor2D) => proj(packedSelfAttention(qkv(x) as tf.Tensor3D, heads, keyMask)) as tf.Tensor3D) as SelfAttention;
   f.qkv = qkv;
   f.proj = proj;
   return f;

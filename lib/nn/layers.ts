@@ -1,5 +1,7 @@
 // The few layers the CrossFlow models are built from, as functions over a ParamStore.
 import * as tf from '@tensorflow/tfjs';
+import { FUSED } from '../backend/fusedKernels';
+import { fusedAdaLayerNorm, fusedGatedResidual, fusedGelu, hasFusedKernel } from './fused';
 import { Init, ParamStore } from './params';
 
 export interface Linear {
@@ -70,7 +72,7 @@ const GELU_C = Math.sqrt(2 / Math.PI);
  * Tanh is not. The gradient is written out so backprop costs a few elementwise kernels:
  *   d/dx = s + x s (1 - s) 2c (1 + 3 * 0.044715 x^2),  s = sigmoid(2u).
  */
-export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const composedGelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const x2 = x.square();
   // 2u = x (2c + 2c * 0.044715 x^2): four kernels before the sigmoid
   const s = tf.sigmoid(x2.mul(2 * GELU_C * 0.044715).add(2 * GELU_C).mul(x));
@@ -84,6 +86,11 @@ export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+
+/** GELU: one fused kernel where the backend has it (lib/nn/fused.ts), composed ops elsewhere. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return hasFusedKernel(FUSED.gelu) && x.dtype === 'float32' ? fusedGelu(x) : composedGelu(x);
+}
 
 /** SiLU (swish): x * sigmoid(x). */
 export function silu(x: tf.Tensor): tf.Tensor {
@@ -101,6 +108,18 @@ export function timestepEmbedding(t: tf.Tensor1D, dim = 256, maxPeriod = 10000):
 /** adaLN modulation: x (B, T, D) * (1 + scale (B, D)) + shift (B, D). */
 export function modulate(x: tf.Tensor, shift: tf.Tensor, scale: tf.Tensor): tf.Tensor {
   return x.mul(scale.expandDims(1).add(1)).add(shift.expandDims(1));
+}
+
+/** DiT's adaLN: LayerNorm(x) (1 + scale) + shift for x (B, T, D), fused where the backend has the kernel. */
+export function adaLayerNorm(x: tf.Tensor3D, shift: tf.Tensor2D, scale: tf.Tensor2D, eps = 1e-6): tf.Tensor3D {
+  if (hasFusedKernel(FUSED.adaLN)) return fusedAdaLayerNorm(x, shift, scale, eps);
+  return modulate(layerNorm(x, eps), shift, scale) as tf.Tensor3D;
+}
+
+/** DiT's gated residual x + gate h, x and h (B, T, D), gate (B, D); fused where the backend has the kernel. */
+export function gatedResidual(x: tf.Tensor3D, gate: tf.Tensor2D, h: tf.Tensor3D): tf.Tensor3D {
+  if (hasFusedKernel(FUSED.gatedResidual)) return fusedGatedResidual(x, gate, h) as tf.Tensor3D;
+  return x.add(gate.expandDims(1).mul(h));
 }
 
 /**

@@ -236,6 +236,35 @@ test('Transpose, Unpack and Sum over leading, middle and trailing axes match cpu
   await compare('int32 transpose', () => tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32').transpose().cast('float32'));
 });
 
+test('SplitV on every axis, even and uneven sizes, short and long runs, and Transpose with long runs match cpu', async () => {
+  await initBackend('native');
+  for (let c = 0; c < 24; c++) {
+    const rank = randInt(1, 4);
+    const shape = Array.from({ length: rank }, () => randInt(1, 5));
+    const axis = randInt(0, rank - 1);
+    shape[axis] = randInt(2, 9);
+    if (c % 3 === 0) shape[rank - 1] = randInt(33, 80); // runs long enough for the block copy
+    const xv = randArray(shape.reduce((p, d) => p * d, 1));
+    const n = shape[axis];
+    const cut = randInt(1, n - 1);
+    const even = [1, n].find((k) => n % k === 0 && k > 1) ?? 1;
+    await compare(`split case ${c}: shape ${JSON.stringify(shape)} axis ${axis}`, () => {
+      const x = tf.tensor(xv, shape);
+      return [...tf.split(x, [cut, n - cut], axis), ...tf.split(x, even, axis), ...tf.split(x.cast('int32'), [cut, -1], axis).map((t) => t.cast('float32'))];
+    });
+    if (rank >= 2) {
+      const perm = [...Array.from({ length: rank - 1 }, (_, i) => i).sort(() => rng() - 0.5), rank - 1]; // keeps the last axis
+      await compare(`transpose case ${c}: shape ${JSON.stringify(shape)} perm ${JSON.stringify(perm)}`, () => tf.tensor(xv, shape).transpose(perm));
+    }
+  }
+  // the gradient of split (a concat) on native
+  const gv = randArray(32);
+  await compare('split gradient', () => tf.grad((x: tf.Tensor) => {
+    const [a, b] = tf.split(x, [3, 5], 1);
+    return a.sum().add(b.square().sum());
+  })(tf.tensor(gv, [4, 8])));
+});
+
 test('pooling gradients match cpu (wasm MaxPoolGrad is wrong; native routes it to the cpu kernel)', async () => {
   await initBackend('native');
   assert.equal(nativeKernelSources.MaxPoolGrad, 'cpu-fallback');

@@ -6,6 +6,47 @@ import { NativeBackend } from './heap';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 
+/** Runs at least this long are copied with set(subarray) (a view costs about as much as 30 element copies). */
+const BLOCK_COPY_MIN = 32;
+
+/** Copies `sizes[i]` slices along an axis: input viewed as (outer, sum(sizes) * inner), output i as (outer, sizes[i] * inner). */
+function splitInto(x: Heap, outer: number, inner: number, sizes: number[], outs: Heap[]): void {
+  const rowIn = sizes.reduce((a, b) => a + b, 0) * inner;
+  let offset = 0;
+  sizes.forEach((size, i) => {
+    const run = size * inner;
+    const out = outs[i];
+    for (let o = 0; o < outer; o++) {
+      const src = o * rowIn + offset;
+      if (run >= BLOCK_COPY_MIN) out.set(x.subarray(src, src + run), o * run);
+      else for (let j = 0; j < run; j++) out[o * run + j] = x[src + j];
+    }
+    offset += run;
+  });
+}
+
+/** SplitV (tf.split) on any axis as block copies; the wasm kernel slices each output element-wise. */
+export function makeSplitKernel(fallback: tf.KernelFunc): tf.KernelConfig {
+  return {
+    kernelName: tf.SplitV,
+    backendName: 'native',
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+      if (x.dtype === 'string' || x.dtype === 'complex64') return fallback(args);
+      const backend = args.backend as NativeBackend;
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax);
+      const outer = x.shape.slice(0, ax).reduce((p, d) => p * d, 1);
+      const inner = x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
+      const outs = sizes.map((size) => backend.makeOutput(x.shape.map((d, i) => (i === ax ? size : d)), x.dtype));
+      // views after every allocation: an allocation may grow (and replace) the heap
+      if (outer * inner > 0) splitInto(backend.typedArrayFromHeap(x), outer, inner, sizes, outs.map((o) => backend.typedArrayFromHeap(o)));
+      return outs;
+    },
+  };
+}
+
 /** out = x.transpose(perm) for row-major data of `shape`. */
 export function transposeInto(x: Heap, shape: number[], perm: number[], out: Heap): void {
   const rank = shape.length;
@@ -22,9 +63,11 @@ export function transposeInto(x: Heap, shape: number[], perm: number[], out: Hea
   let dst = 0;
   let src = 0;
   for (let o = 0; o < outer; o++) {
-    if (keepsLast) {
+    if (keepsLast && run >= BLOCK_COPY_MIN) {
       out.set(x.subarray(src, src + run), dst);
       dst += run;
+    } else if (keepsLast) {
+      for (let j = 0; j < run; j++) out[dst++] = x[src + j]; // a view per short run costs more than the copy
     } else {
       for (let j = 0, p = src; j < run; j++, p += s) out[dst++] = x[p];
     }

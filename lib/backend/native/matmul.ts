@@ -21,6 +21,7 @@ function broadcastStrides(batch: number[], outBatch: number[]): number[] {
  */
 export function batchMatMul(
   blas: Blas, backend: NativeBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean,
+  bias?: tf.TensorInfo,
 ): tf.TensorInfo {
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -52,7 +53,14 @@ export function batchMatMul(
   const batchesA = batchA.reduce((p, d) => p * d, 1);
   if (!transposeA && sizeB === B.length && batchesA === nBatch) {
     // b is shared by every batch: fold a's batches into rows, one large sgemm. (nBatch*M, K) x (K, N)
-    blas.sgemm(ta, tb, nBatch * M, N, K, 1, A, lda, B, ldb, 0, C, N);
+    // A bias (N) is written into every row first and the product added to it (beta = 1): no second pass.
+    const withBias = bias !== undefined && bias.shape.length === 1 && bias.shape[0] === N && bias.dtype === 'float32';
+    if (withBias) {
+      const row = f32(backend, bias);
+      for (let r = 0; r < nBatch * M; r++) C.set(row, r * N);
+    }
+    blas.sgemm(ta, tb, nBatch * M, N, K, 1, A, lda, B, ldb, withBias ? 1 : 0, C, N);
+    if (withBias) biasApplied.add(out.dataId);
     return out;
   }
   const sizeA = M * K;
@@ -79,6 +87,9 @@ export function batchMatMul(
   }
   return out;
 }
+
+/** Outputs of batchMatMul that already hold the bias it was given (the fast path above). */
+const biasApplied = new WeakSet<object>();
 
 const ACTIVATION_KERNELS: Record<string, string> = {
   relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu',
@@ -111,8 +122,8 @@ export function makeMatMulKernels(blas: Blas, fallback: { batchMatMul: tf.Kernel
     if (a!.dtype !== 'float32' || b!.dtype !== 'float32') return fallback.fusedMatMul(args);
     const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as unknown as tf._FusedMatMulAttrs;
     const backend = args.backend as NativeBackend;
-    let out = batchMatMul(blas, backend, a!, b!, transposeA, transposeB);
-    if (bias) {
+    let out = batchMatMul(blas, backend, a!, b!, transposeA, transposeB, bias);
+    if (bias && !biasApplied.has(out.dataId)) {
       const withBias = runKernel(backend, 'Add', { a: out, b: bias });
       dispose(backend, out);
       out = withBias;

@@ -5,9 +5,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { BlasInfo, loadBlas } from './blas';
 import { makeConvKernels } from './conv';
 import { cpuFallbackKernel, kernelsMissingFromWasm } from './fallback';
+import { AddonStatus, loadFusedAddon } from './addon';
+import { makeFusedKernels } from './fused';
 import { makeMatMulKernels } from './matmul';
 import { unsortedSegmentSumKernel } from './segment';
-import { identityKernel, makeUnpackKernel, transposeKernel } from './layout';
+import { identityKernel, makeSplitKernel, makeUnpackKernel, transposeKernel } from './layout';
 import { makeSumKernel } from './reduce';
 
 let registered: BlasInfo | null = null;
@@ -19,7 +21,10 @@ const WRONG_ON_WASM = [tf.MaxPoolGrad];
 const NO_FALLBACK = new Set(['Complex', 'ComplexAbs', 'FFT', 'IFFT', 'Imag', 'Real', 'StaticRegexReplace', 'Draw']);
 
 /** Kernels of the native backend that are not plain wasm kernels, and where each comes from. */
-export const nativeKernelSources: Record<string, 'blas' | 'typescript' | 'cpu-fallback'> = {};
+export const nativeKernelSources: Record<string, 'blas' | 'typescript' | 'cpu-fallback' | 'addon'> = {};
+
+/** The fused-kernel addon: loaded, or why not. */
+export let fusedAddon: AddonStatus = { addon: null, reason: 'the native backend is not registered' };
 
 function originalWasmKernel(name: string): tf.KernelFunc {
   const config = tf.getKernel(name, 'wasm');
@@ -71,7 +76,14 @@ export function registerNativeBackend(): BlasInfo {
     install(k);
     nativeKernelSources[k.kernelName] = 'blas';
   }
-  for (const k of [unsortedSegmentSumKernel, transposeKernel, identityKernel, makeUnpackKernel(originalWasmKernel(tf.Unpack))]) {
+  fusedAddon = loadFusedAddon(blasInfo.threads);
+  if (fusedAddon.addon) {
+    for (const k of makeFusedKernels(fusedAddon.addon)) {
+      tf.registerKernel(k);
+      nativeKernelSources[k.kernelName] = 'addon';
+    }
+  }
+  for (const k of [unsortedSegmentSumKernel, transposeKernel, identityKernel, makeUnpackKernel(originalWasmKernel(tf.Unpack)), makeSplitKernel(originalWasmKernel(tf.SplitV))]) {
     install(k);
     nativeKernelSources[k.kernelName] = 'typescript';
   }

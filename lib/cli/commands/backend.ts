@@ -35,6 +35,7 @@ export function register(program: Command): void {
           'versions:',
           ...Object.entries(r.versions).map(([k, v]) => `  ${k} ${v}`),
           r.blasLibrary ? `BLAS: ${r.blasLibrary}, ${r.blasThreads} thread(s)` : 'BLAS: not used',
+          ...(r.fusedKernels ? [`fused kernels: ${r.fusedKernels}`] : []),
           ...Object.entries(r.skipped).map(([k, v]) => `not taken: ${k}: ${v}`),
         );
         if (!opts.preset) {

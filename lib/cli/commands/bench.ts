@@ -3,19 +3,21 @@
 //   presets  one training step of every preset (and the quickstart recipe) on every installed backend,
 //            interleaved; the step times also go to .cache/backend-timings.json, where the backend
 //            selector reads them (so a later `crossflow train --preset X` starts on the faster one)
+//   sampling images per second of the sampler (quickstart model, 50 Euler steps) with and without guidance
 //   sgemm    OpenBLAS's matrix-product ceiling (native only)
 import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BACKEND_CHOICES, BackendChoice, initBackend, installedTensorflow, measureBackends, saveMeasurements } from '../../backend/select';
 import { measureSgemmPeak, RefDitResult, runRefDitBench } from '../../bench/refDit';
+import { runSamplingBench, SamplingBenchResult } from '../../bench/sampling';
 import { trainStepWorkload } from '../../bench/trainStep';
 import { checkOutputFile, invalidValue } from '../../errors';
 import { PRESET_NAMES, presetConfig } from '../../models/presets';
 import { quickstartConfig } from '../../notebooks/quickstart';
 import { info, printReport } from '../report';
 
-export const WORKLOADS = ['ref-dit', 'presets', 'sgemm'] as const;
+export const WORKLOADS = ['ref-dit', 'presets', 'sampling', 'sgemm'] as const;
 /** The quickstart notebook's training step (`small` + QUICKSTART_RECIPE), a row of `bench presets`. */
 export const QUICKSTART_ROW = 'small+quickstart';
 
@@ -57,13 +59,14 @@ export function register(program: Command): void {
     .argument('<workload>', WORKLOADS.join(' | '))
     .option('--json', 'print one JSON object')
     .option('--backend <name>', `ref-dit/presets: 'all' (every installed backend) or one of ${BACKEND_CHOICES.join(', ')}; default: ref-dit on the selected backend, presets on all`)
-    .option('--steps <n>', 'timed steps (ref-dit; presets: interleaved rounds, default 5)', positiveInt('--steps'))
+    .option('--steps <n>', 'timed steps (ref-dit; presets: interleaved rounds, default 5; sampling: Euler steps per image, default 50)', positiveInt('--steps'))
     .option('--warmup <n>', 'warm-up steps (default 3)', positiveInt('--warmup'), 3)
-    .option('--batch <n>', 'batch size (ref-dit)', positiveInt('--batch'), 32)
+    .option('--batch <n>', 'batch size (ref-dit: default 32; sampling: images per batch, default 64)', positiveInt('--batch'))
+    .option('--images <n>', 'sampling: images per timed pass (default 256)', positiveInt('--images'), 256)
     .option('--presets <names>', `presets: comma-separated subset of ${[...PRESET_NAMES, QUICKSTART_ROW].join(', ')}`)
     .option('--profile', 'ref-dit: add a per-kernel time profile of one extra step')
     .option('--save <file>', 'also write the JSON result to this file (e.g. results/bench/ref-dit.json)')
-    .action(async (workload: string, opts: { json?: boolean; backend?: string; steps?: number; warmup: number; batch: number; presets?: string; profile?: boolean; save?: string }) => {
+    .action(async (workload: string, opts: { json?: boolean; backend?: string; steps?: number; warmup: number; batch?: number; images: number; presets?: string; profile?: boolean; save?: string }) => {
       if (!(WORKLOADS as readonly string[]).includes(workload)) throw invalidValue('workload', workload, WORKLOADS.join(', '));
       if (opts.save !== undefined) checkOutputFile('--save', opts.save); // before the benchmark, not after it
       const backends = parseBackends(opts.backend);
@@ -96,12 +99,22 @@ export function register(program: Command): void {
           });
           return [`median ms per training step (${opts.warmup} warm-up + ${rounds} interleaved rounds; saved to .cache/backend-timings.json for the backend selector)`, head, ...lines].join('\n');
         };
+      } else if (workload === 'sampling') {
+        const on = backends ?? [(await initBackend()).backend];
+        const runs: SamplingBenchResult[] = [];
+        for (const b of on) {
+          await initBackend(b);
+          info(`sampling on ${b}: ${opts.images} images, ${opts.steps ?? 50} Euler steps, batch ${opts.batch ?? 64}, with and without guidance`);
+          runs.push(await runSamplingBench({ images: opts.images, steps: opts.steps ?? 50, batch: opts.batch ?? 64 }));
+        }
+        result = { workload, runs, measured_at: new Date().toISOString() };
+        human = () => runs.map((r) => `${r.backend.padEnd(10)} guided (${r.guided.guidance}, w=${r.guided.cfg}) ${r.guided.images_per_second} images/s   unguided ${r.unguided.images_per_second} images/s   (${r.images} images x ${r.steps} steps, batch ${r.batch})`).join('\n');
       } else if (workload === 'ref-dit' && backends && backends.length > 1) {
         const runs: RefDitResult[] = [];
         for (const b of backends) {
           await initBackend(b);
-          info(`ref-dit on ${b}: ${opts.warmup} warm-up + ${opts.steps ?? 20} timed steps, batch ${opts.batch}`);
-          runs.push(await runRefDitBench({ steps: opts.steps ?? 20, warmup: opts.warmup, batch: opts.batch }));
+          info(`ref-dit on ${b}: ${opts.warmup} warm-up + ${opts.steps ?? 20} timed steps, batch ${opts.batch ?? 32}`);
+          runs.push(await runRefDitBench({ steps: opts.steps ?? 20, warmup: opts.warmup, batch: opts.batch ?? 32 }));
         }
         result = { workload, runs, measured_at: new Date().toISOString() };
         human = () => runs.map((r) => `${r.backend.padEnd(14)} step_ms_median ${r.step_ms_median.toFixed(1)}  min ${r.step_ms_min.toFixed(1)}  ${r.achieved_gflops} GFLOP/s  loss ${r.loss_first.toFixed(4)} -> ${r.loss_last.toFixed(4)}`).join('\n');
@@ -113,8 +126,8 @@ export function register(program: Command): void {
           if (!sgemm) throw invalidValue('backend', backend.backend, 'native (the sgemm benchmark calls OpenBLAS)');
           result = { workload, backend: backend.backend, ...sgemm };
         } else {
-          info(`ref-dit: ${opts.warmup} warm-up + ${opts.steps ?? 20} timed steps, batch ${opts.batch}`);
-          const r = await runRefDitBench({ steps: opts.steps ?? 20, warmup: opts.warmup, batch: opts.batch, profile: opts.profile });
+          info(`ref-dit: ${opts.warmup} warm-up + ${opts.steps ?? 20} timed steps, batch ${opts.batch ?? 32}`);
+          const r = await runRefDitBench({ steps: opts.steps ?? 20, warmup: opts.warmup, batch: opts.batch ?? 32, profile: opts.profile });
           result = { ...r, sgemm_peak_gflops: sgemm?.gflops_median ?? null, peak_fraction: sgemm ? Math.round((r.achieved_gflops / sgemm.gflops_median) * 1000) / 1000 : null, measured_at: new Date().toISOString() };
         }
         human = () => {
