@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Before/after speed in one sitting: the ref-dit step, the quickstart (`small` + recipe) training step and
+# sampling (images/s with and without guidance), for the tree at BASE and for this checkout, interleaved
+# round by round so the ratios hold on a noisy machine; with PyTorch's ref-dit step (1 and 2 threads)
+# beside them when a Python with torch and the reference script are given.
+#   bash scripts/bench-compare.sh BASE [rounds=3]
+#   env: CROSSFLOW_TORCH_PYTHON (a python with torch), CROSSFLOW_TORCH_REFERENCE (torch_reference.py)
+# The BASE tree gets this checkout's benchmark harness (lib/bench/, lib/cli/commands/bench.ts) so both
+# sides time the same workloads. Writes results/bench/compare.json and prints it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base="${1:?usage: bench-compare.sh BASE_COMMIT [rounds]}"
+rounds="${2:-3}"
+head="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- lib scripts || echo '+changes')"
+work="$(mktemp -d)"
+trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+git worktree add --detach "$work/base" "$base" >/dev/null 2>&1
+ln -s "$PWD/node_modules" "$work/base/node_modules"
+cp -r datasets/autoencoders/. "$work/base/datasets/autoencoders/"
+cp lib/bench/*.ts "$work/base/lib/bench/"
+cp lib/cli/commands/bench.ts "$work/base/lib/cli/commands/bench.ts"
+mkdir -p "$work/base/.cache" && [ -d .cache/tensorflow ] && ln -s "$PWD/.cache/tensorflow" "$work/base/.cache/tensorflow"
+runs="$work/runs.txt"
+measure() { # who dir
+  local who="$1" dir="$2"
+  (cd "$dir" && node bin/crossflow.js bench ref-dit --backend native --steps 12 --json 2>/dev/null | tail -1 | sed "s/^/$who ref-dit /") >> "$runs"
+  (cd "$dir" && node bin/crossflow.js bench presets --presets small+quickstart --backend native --steps 8 --json 2>/dev/null | tail -1 | sed "s/^/$who quickstart-step /") >> "$runs"
+  (cd "$dir" && node bin/crossflow.js bench sampling --backend native --images 128 --json 2>/dev/null | tail -1 | sed "s/^/$who sampling /") >> "$runs"
+}
+torch_py="${CROSSFLOW_TORCH_PYTHON:-}"
+torch_ref="${CROSSFLOW_TORCH_REFERENCE:-}"
+for r in $(seq 1 "$rounds"); do
+  echo "round $r/$rounds" >&2
+  measure base "$work/base"
+  measure head "$PWD"
+  if [ -n "$torch_py" ] && [ -n "$torch_ref" ]; then
+    for th in 1 2; do "$torch_py" "$torch_ref" --threads "$th" | tail -1 | sed "s/^/torch$th ref-dit /" >> "$runs"; done
+  fi
+done
+torch_version="$([ -n "$torch_py" ] && "$torch_py" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo none)"
+mkdir -p results/bench
+node - "$runs" "$base" "$head" "$rounds" "$torch_version" > results/bench/compare.json <<'JS'
+const fs = require('fs');
+const [runsFile, base, head, rounds, torchVersion] = process.argv.slice(2);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const rows = fs.readFileSync(runsFile, 'utf8').trim().split('\n').map((l) => {
+  const [who, what, ...rest] = l.split(' ');
+  return { who, what, r: JSON.parse(rest.join(' ')) };
+});
+const figure = (who, what, f) => rows.filter((x) => x.who === who && x.what === what).map((x) => f(x.r));
+const stepMs = (r) => r.step_ms_median;
+const quickMs = (r) => r.rows[0].ms.native;
+const guided = (r) => r.runs[0].guided.images_per_second;
+const unguided = (r) => r.runs[0].unguided.images_per_second;
+const summary = (name, f, what, higherIsBetter) => {
+  const b = figure('base', what, f); const h = figure('head', what, f);
+  const speedup = higherIsBetter ? median(h) / median(b) : median(b) / median(h);
+  return { [name]: { base_per_round: b, head_per_round: h, base_median: median(b), head_median: median(h), speedup: Math.round(speedup * 1000) / 1000 } };
+};
+const out = {
+  command: `bash scripts/bench-compare.sh ${base} ${rounds}`,
+  base, head, rounds: Number(rounds), backend: 'native',
+  ...summary('ref_dit_step_ms', stepMs, 'ref-dit', false),
+  ...summary('quickstart_step_ms', quickMs, 'quickstart-step', false),
+  ...summary('sampling_guided_images_per_s', guided, 'sampling', true),
+  ...summary('sampling_unguided_images_per_s', unguided, 'sampling', true),
+};
+const t1 = figure('torch1', 'ref-dit', stepMs); const t2 = figure('torch2', 'ref-dit', stepMs);
+if (t1.length) {
+  const best = Math.min(median(t1), median(t2));
+  out.torch = { version: torchVersion, threads1_step_ms: t1, threads2_step_ms: t2, best_threads: median(t1) <= median(t2) ? 1 : 2, best_median_ms: best };
+  out.ref_dit_ratio_to_torch_best = { base: Math.round((out.ref_dit_step_ms.base_median / best) * 1000) / 1000, head: Math.round((out.ref_dit_step_ms.head_median / best) * 1000) / 1000 };
+}
+out.measured_at = new Date().toISOString();
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+JS
+cat results/bench/compare.json
