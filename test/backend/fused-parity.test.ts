@@ -93,6 +93,10 @@ test('GELU and its gradient match cpu, including large |x| and sizes that split 
     const x = { shape: [n], values: randArray(n, 8) };
     await parity(`gelu n=${n}`, [x], [n], (a) => gelu(a));
   }
+  // Far tails, where an overflowing exp once gave NaN (x <= -20) and cancellation a wrong slope (x = 1e4):
+  // enough of them to fill the vectorised loop, not only its scalar remainder.
+  const tails = Float32Array.from({ length: 64 }, (_, i) => (i % 2 ? 1 : -1) * [20, 30, 50, 87, 90, 100, 1e3, 1e4][i % 8] * (1 + i / 64));
+  await parity('gelu far tails', [{ shape: [64], values: tails }], [64], (a) => gelu(a));
 });
 
 test('self-attention on packed qkv and its gradient match the composed heads on cpu', async (t) => {
@@ -114,7 +118,7 @@ test('masked self-attention (padding keys, a fully padded row) and its gradient 
   for (let i = 0; i < 6; i++) {
     const B = randInt(1, 5), T = randInt(2, 40), heads = randInt(1, 4), dh = randInt(1, 16);
     const D = heads * dh;
-    const qkv = { shape: [B, T, 3 * D], values: randArray(B * T * 3 * D, 2) };
+    const qkv = { shape: [B, T, 3 * D], values: randArray(B * T * 3 * D, i % 2 ? 2 : 12) }; // large logits too
     const mask = Float32Array.from({ length: B * T }, (_, j) => (j % T < 1 + ((j * 7) % T) ? 1 : 0));
     if (i === 0) mask.fill(0, 0, T); // every key of item 0 padded: uniform weights, as composed
     await parity(`masked attention B=${B} T=${T} heads=${heads} dh=${dh}`, [qkv], [B, T, D], (a) => packedSelfAttention(a as tf.Tensor3D, heads, tf.tensor2d(mask, [B, T])), 5e-5);

@@ -100,6 +100,30 @@ static void parallel_for(long n, long grain, range_fn fn, void *ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// exp(x) for the kernels below, written so that -O3 vectorises it without -ffast-math (whose inf and
+// reassociation rules turned GELU's sigmoid into NaN for x <= -20): the argument is clamped to
+// [-87.3, 88.3] (no overflow to inf), split as n ln2 + r, and e^r is Cephes' degree-6 polynomial
+// (relative error about 1e-7); 2^n goes straight into the exponent bits.
+static inline float exp_clamped(float x) {
+  x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+  const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f; // round to nearest (1.5 * 2^23 trick)
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.f;
+  union {
+    int32_t i;
+    float f;
+  } scale = {.i = ((int32_t)n + 127) << 23};
+  return p * scale.f;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // adaLN: y = LayerNorm(x) * (1 + scale[b]) + shift[b] over rows of D, x (B, T, D), shift/scale (B, D).
 // Saves xhat = LayerNorm(x) (B, T, D) and rstd (B*T) for the backward pass.
 typedef struct {
@@ -224,7 +248,7 @@ static void gelu_fwd_range(void *p, long begin, long end) {
   gelu_args *a = p;
   for (long i = begin; i < end; i++) {
     float x = a->x[i];
-    float s = 1.f / (1.f + expf(-x * (GELU_2C + GELU_2C * GELU_K * x * x)));
+    float s = 1.f / (1.f + exp_clamped(-x * (GELU_2C + GELU_2C * GELU_K * x * x)));
     a->out[i] = x * s;
   }
 }
@@ -233,7 +257,7 @@ static void gelu_bwd_range(void *p, long begin, long end) {
   gelu_args *a = p;
   for (long i = begin; i < end; i++) {
     float x = a->x[i], x2 = x * x;
-    float s = 1.f / (1.f + expf(-x * (GELU_2C + GELU_2C * GELU_K * x2)));
+    float s = 1.f / (1.f + exp_clamped(-x * (GELU_2C + GELU_2C * GELU_K * x2)));
     float du = GELU_2C + 3.f * GELU_K * GELU_2C * x2;
     a->out[i] = a->dy[i] * (s + x * s * (1.f - s) * du);
   }
@@ -268,7 +292,7 @@ static void attn_fwd_heads(void *p, long begin, long end) {
       float mx = row[0];
       for (long j = 1; j < T; j++) mx = row[j] > mx ? row[j] : mx;
       for (long j = 0; j < T; j++) {
-        row[j] = expf(row[j] - mx);
+        row[j] = exp_clamped(row[j] - mx);
         sum += row[j];
       }
       const float inv = 1.f / sum;
