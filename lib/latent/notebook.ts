@@ -14,10 +14,13 @@ import { parseExpression } from './expression';
 import { bilinearGrid, combineLatents, interpolationPath, sampleFromLatents } from './latents';
 import { arithmeticRows, interpolationRows, readMeasurements } from './report';
 
-/** The quickstart notebook's run for this profile; trained here (resuming) when it is not complete. */
-export async function quickstartRun(profile: Profile): Promise<LoadedRun> {
-  const { runDir } = quickstartPaths(profile, []);
-  const config = quickstartConfig(profile, []);
+/**
+ * The quickstart notebook's run for this profile and config overrides (`sets`, as 02_quickstart takes them, e.g.
+ * ['seed=1']); trained here (resuming) when it is not complete.
+ */
+export async function quickstartRun(profile: Profile, sets: string[] = []): Promise<LoadedRun> {
+  const { runDir } = quickstartPaths(profile, sets);
+  const config = quickstartConfig(profile, sets);
   const done = fs.existsSync(checkpointPath(runDir)) && fs.existsSync(`${runDir}/summary.json`);
   if (!done) await train({ config, out: runDir, onProgress: notebookProgress(), log: (m) => console.log(m) });
   return loadRun(runDir);
