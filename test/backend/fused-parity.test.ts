@@ -170,6 +170,18 @@ test('fused kernels leak no tensors over repeated training-style steps', async (
   params.dispose();
 });
 
+test('the matrix products keep every OpenBLAS thread: the attention kernels lower the count only while they run', async (t) => {
+  if (skip) return t.skip(skip);
+  await tf.setBackend('native');
+  const want = Number(process.env.OPENBLAS_NUM_THREADS);
+  assert.equal(fusedAddon.addon!.blasThreads(), want);
+  const params = new ParamStore(9);
+  const attn = selfAttention(params, 'attn', 16, 2);
+  tf.tidy(() => tf.grad((x: tf.Tensor) => attn(x as tf.Tensor3D).sum())(tf.randomNormal([4, 9, 16])));
+  assert.equal(fusedAddon.addon!.blasThreads(), want);
+  params.dispose();
+});
+
 test('the addon names the argument whose length is wrong, and writes nothing', async (t) => {
   if (skip) return t.skip(skip);
   const addon = fusedAddon.addon!;

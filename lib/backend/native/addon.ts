@@ -5,6 +5,8 @@ import * as path from 'path';
 
 export interface FusedAddon {
   setThreads(n: number): number;
+  /** OpenBLAS's thread count (the same library instance as nblas's). */
+  blasThreads(): number;
   adalnForward(x: Float32Array, shift: Float32Array, scale: Float32Array, y: Float32Array, xhat: Float32Array, rstd: Float32Array, B: number, T: number, D: number, eps: number): void;
   adalnBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, scale: Float32Array, dx: Float32Array, dshift: Float32Array, dscale: Float32Array, B: number, T: number, D: number): void;
   gatedResidualForward(x: Float32Array, gate: Float32Array, h: Float32Array, y: Float32Array, B: number, T: number, D: number): void;

@@ -1,5 +1,9 @@
 // OpenBLAS from Node through the `nblas` addon (links the system's -lblas, OpenBLAS on Debian).
 // OpenBLAS reads OPENBLAS_NUM_THREADS once, when the library is loaded, so it is set before require.
+// So is OPENBLAS_THREAD_TIMEOUT: by default (2^28 cycles) an idle worker spins in sched_yield for about 0.1 s
+// after each product, taking the core the JS thread and the fused kernels' pool need between products;
+// 2^4 cycles puts it to sleep at once (ref-dit: about 458,000 sched_yield calls a run -> 51,000, and the
+// step 10% faster: results/bench/README.md).
 import * as fs from 'fs';
 import * as os from 'os';
 
@@ -26,6 +30,7 @@ let loaded: BlasInfo | null = null;
 export function loadBlas(): BlasInfo {
   if (loaded) return loaded;
   if (!process.env.OPENBLAS_NUM_THREADS) process.env.OPENBLAS_NUM_THREADS = String(os.cpus().length);
+  if (!process.env.OPENBLAS_THREAD_TIMEOUT) process.env.OPENBLAS_THREAD_TIMEOUT = '4';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const blas = require('nblas') as Blas;
   let library: string | null = null;

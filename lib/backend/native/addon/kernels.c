@@ -14,6 +14,7 @@
 #include <node_api.h>
 
 void openblas_set_num_threads(int);
+int openblas_get_num_threads(void);
 
 // ---------------------------------------------------------------------------------------------------
 // Thread pool: parallel_for(n, fn, ctx) runs fn(ctx, begin, end) over `parts` contiguous ranges, part 0
@@ -331,6 +332,19 @@ static void attn_bwd_heads(void *p, long begin, long end) {
   free(dS);
 }
 
+// The per-head products run one head per pool thread; OpenBLAS (the same library instance nblas uses for the
+// other matrix products, so its thread count is only lowered for the duration) runs single-threaded inside.
+static void heads_in_parallel(long n, range_fn fn, void *ctx) {
+  if (pool_threads <= 1) {
+    fn(ctx, 0, n); // OpenBLAS may use its own threads on each head's product
+    return;
+  }
+  const int blas_threads = openblas_get_num_threads();
+  if (blas_threads > 1) openblas_set_num_threads(1);
+  parallel_for(n, 1, fn, ctx);
+  if (blas_threads > 1) openblas_set_num_threads(blas_threads);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // N-API glue: arguments are Float32Arrays and numbers; every length is checked before any write.
 #define MAX_ARGS 12
@@ -512,7 +526,7 @@ static napi_value attention_forward(napi_env env, napi_callback_info info) {
     mask_type == napi_null ? NULL : f32_arg(&c, 1, B * T, "mask"),
   };
   if (c.failed) return NULL;
-  parallel_for(B * H, 1, attn_fwd_heads, &a);
+  heads_in_parallel(B * H, attn_fwd_heads, &a);
   return NULL;
 }
 
@@ -526,14 +540,20 @@ static napi_value attention_backward(napi_env env, napi_callback_info info) {
     NULL, NULL, f32_arg(&c, 3, B * T * 3 * H * dh, "dqkv"), T, H, dh, NULL,
   };
   if (c.failed) return NULL;
-  parallel_for(B * H, 1, attn_bwd_heads, &a);
+  heads_in_parallel(B * H, attn_bwd_heads, &a);
   return NULL;
 }
 
+// blasThreads(): OpenBLAS's thread count now (the attention kernels lower it only while they run).
+static napi_value blas_threads(napi_env env, napi_callback_info info) {
+  napi_value out;
+  napi_create_int32(env, openblas_get_num_threads(), &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
-  // This library's OpenBLAS runs only inside the pool's threads: one thread each.
-  openblas_set_num_threads(1);
   napi_property_descriptor props[] = {
+    {"blasThreads", NULL, blas_threads, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
     {"adalnForward", NULL, adaln_forward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"adalnBackward", NULL, adaln_backward, NULL, NULL, NULL, napi_enumerable, NULL},
