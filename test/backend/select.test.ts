@@ -55,7 +55,7 @@ test('CROSSFLOW_BACKEND forces a backend, and an unknown one names the allowed v
 test('bad command arguments are rejected with the allowed values', () => {
   const r = run(['bench', 'resnet']);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /invalid workload: "resnet"; allowed: ref-dit, presets, sgemm/);
+  assert.match(r.stderr, /invalid workload: "resnet"; allowed: ref-dit, presets, sampling, sgemm/);
   const b = run(['bench', 'presets', '--presets', 'tiny,huge']);
   assert.equal(b.status, 1);
   assert.match(b.stderr, /--presets.*"huge".*tiny, xs, small/);

@@ -14,6 +14,7 @@ test('a second set-up run finds everything present and installs nothing', () => 
   assert.match(r.stderr, /system packages: present/);
   assert.match(r.stderr, /npm packages: present/);
   assert.match(r.stderr, /tslab kernel: registered/);
+  assert.match(r.stderr, /fused kernels: built\n/); // found built, not rebuilt
   assert.doesNotMatch(r.stderr, /installing/);
 });
 
