@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import { displayBundle } from '../display/inline';
 import { renderImageGrid } from '../display/imageGrid';
 import { showTable } from '../display/table';
-import type { Profile } from '../notebooks/profile';
+import { parseProfile, Profile } from '../notebooks/profile';
 import { LoadedRun, loadRun } from '../sampling/generate';
 import { notebookProgress } from '../train/progress';
 import { quickstartConfig, quickstartPaths } from '../notebooks/quickstart';
@@ -18,7 +18,8 @@ import { arithmeticRows, interpolationRows, readMeasurements } from './report';
  * The quickstart notebook's run for this profile and config overrides (`sets`, as 02_quickstart takes them, e.g.
  * ['seed=1']); trained here (resuming) when it is not complete.
  */
-export async function quickstartRun(profile: Profile, sets: string[] = []): Promise<LoadedRun> {
+export async function quickstartRun(profileName: string, sets: string[] = []): Promise<LoadedRun> {
+  const profile: Profile = parseProfile(profileName);
   const { runDir } = quickstartPaths(profile, sets);
   const config = quickstartConfig(profile, sets);
   const done = fs.existsSync(checkpointPath(runDir)) && fs.existsSync(`${runDir}/summary.json`);

@@ -79,6 +79,9 @@ test('every committed notebook has one parameters cell (after its imports, witho
     assert.ok(index >= 0, `${name} has a cell tagged "parameters"`);
     const declared = declaredParameters(text(nb.cells[index]));
     assert.ok(declared.includes('profile'), `${name} declares profile`);
+    // Typed string: a const of a union type narrows to its literal, and a later profile === 'smoke' then fails to
+    // compile in every profile but the one written there (20_latent_arithmetic did so in the small profile).
+    assert.match(text(nb.cells[index]), /^const profile: string = /m, `${name} declares profile as a string`);
     if (name === '02_quickstart') assert.ok(declared.includes('sets'), `${name} declares sets`);
     const { notebook: out, injected } = injectParameters(nb, runnerParameters({ profile: 'smoke', sets: ['steps=2'] }), name);
     assert.match(text(out.cells[index]), /^const profile(: [^=]+)? = "smoke";/m, name);
