@@ -14,8 +14,8 @@ import { invalidValue } from '../errors';
 import type { Profile } from '../notebooks/profile';
 import { REPO_ROOT, repoPath } from '../paths';
 import type { EvalSizes } from '../runs/evaluate';
-import { SamplingScale, scaleOf } from './scale';
-import type { Study, StudyRow } from './study';
+import type { SamplingScale } from './scale';
+import { scaleOf, type Study, type StudyRow } from './study';
 
 /** Where committed results live, and where run directories (checkpoints, git-ignored) go. */
 export const RESULTS_ROOT = repoPath('results', 'ablations');

@@ -5,7 +5,6 @@
 import type { Solver } from '../flow/solver';
 import type { Profile } from '../notebooks/profile';
 import type { EvalSizes } from '../runs/evaluate';
-import type { Study } from './study';
 
 /** A study's sampling step (`crossflow ablate <study> --sampling`): quality against solver evaluations, and speed. */
 export interface SamplingScale {
@@ -31,11 +30,6 @@ export interface Scale {
   /** Steps whose kept checkpoints (log.keepSteps) each run is also evaluated at; the last is the run's end. */
   evalSteps?: number[];
   sampling?: SamplingScale;
-}
-
-/** The scale a study runs at under a profile: its own, else the profile's. */
-export function scaleOf(study: Study, profile: Profile): Scale {
-  return study.scales?.[profile] ?? SCALES[profile];
 }
 
 export const SCALES: Record<Profile, Scale> = {

@@ -8,7 +8,7 @@ import * as lockfile from 'proper-lockfile';
 import type { Profile } from '../notebooks/profile';
 import { PlannedRun, planStudy, SweepDirs } from './plan';
 import { writeFileAtomic } from './runOne';
-import type { SlurmTask, SlurmView } from './slurm';
+import type { SlurmTask, SlurmView } from './slurmView';
 import type { Study } from './study';
 
 /** `<runDir>.exit`: how the last attempt at a run ended. */

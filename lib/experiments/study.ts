@@ -4,7 +4,7 @@
 // Table 3's blocks share the profile's scale (scale.ts); a study may bring its own (the scaling study:
 // a preset and a seed count per row, checkpoints evaluated along training, a sampling step).
 import type { Profile } from '../notebooks/profile';
-import type { Scale } from './scale';
+import { Scale, SCALES } from './scale';
 export interface PaperNumbers {
   /** Zero-shot COCO FID-10K (lower is better). */
   fid: number;
@@ -56,4 +56,9 @@ export const PAPER_BASE: readonly string[] = ['ve.variant=ve', 'enc.kind=it-cont
 /** The paper's ordering of a study's rows by FID, best first (ties keep table order). */
 export function paperOrder(study: Study): string[] {
   return study.rows.filter((r) => r.paper).sort((a, b) => a.paper!.fid - b.paper!.fid).map((r) => r.name);
+}
+
+/** The scale a study runs at under a profile: its own, else the profile's. */
+export function scaleOf(study: Study, profile: Profile): Scale {
+  return study.scales?.[profile] ?? SCALES[profile];
 }

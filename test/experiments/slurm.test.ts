@@ -11,7 +11,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { SlurmSubmission } from '../../lib/experiments/slurm';
+import type { SlurmSubmission } from '../../lib/experiments/slurmView';
 import type { StudyStatus } from '../../lib/experiments/status';
 import { slurmSkipReason, startTestCluster, TestCluster } from './slurmCluster';
 import { resultFiles, withoutTiming } from './resultFiles';

@@ -19,7 +19,7 @@ import { writeOverview, writeStudyReport } from '../../experiments/report';
 import { runOne } from '../../experiments/runOne';
 import { runSampling } from '../../experiments/sampling';
 import { writeScalingReport } from '../../experiments/scaling/report';
-import { scaleOf } from '../../experiments/scale';
+import { scaleOf } from '../../experiments/study';
 import { slurmView, submitStudy, SubmitSummary } from '../../experiments/slurm';
 import { formatStatus, studyStatus } from '../../experiments/status';
 import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';

@@ -7,7 +7,7 @@ import { showTable } from '../../display/table';
 import { parseProfile, Profile } from '../../notebooks/profile';
 import { defaultDirs } from '../plan';
 import { sampleGrid } from '../report';
-import { scaleOf } from '../scale';
+import { scaleOf } from '../study';
 import { studyByName } from '../studies/index';
 import { sweep } from '../sweep';
 import { collectScaling, fillPlannedParams, hasResults, hasSampling, ScalingResults } from './results';

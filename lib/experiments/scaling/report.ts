@@ -12,7 +12,7 @@ import { METRICS, MetricName } from '../../runs/evaluate';
 import { SweepDirs } from '../plan';
 import { formatSummary, HEADLINE, sampleGrid } from '../report';
 import { writeFileAtomic } from '../runOne';
-import { scaleOf } from '../scale';
+import { scaleOf } from '../study';
 import type { PairedDifference, Summary } from '../stats';
 import type { Study } from '../study';
 import { TABLE1 } from '../studies/scaling';
