@@ -12,7 +12,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { CrossflowError } from '../errors';
-import { fusedAddonFingerprint } from './native/addon';
+import { fusedAddonFingerprint } from './native/loadAddon';
 import { findTfjsNode, loadTfjsNode, TfjsNodePackage } from './tensorflow';
 import { fingerprint, lookupTiming, machineLoad, readTimings, recordTimings, TimingEntry } from './timings';
 

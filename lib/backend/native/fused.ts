@@ -3,7 +3,7 @@
 // inputs and outputs to the C addon.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED } from '../fusedKernels';
-import type { FusedAddon } from './addon';
+import type { FusedAddon } from './loadAddon';
 import { NativeBackend, f32 } from './heap';
 
 type Inputs = Record<string, tf.TensorInfo>;

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { BlasInfo, loadBlas } from './blas';
 import { makeConvKernels } from './conv';
 import { cpuFallbackKernel, kernelsMissingFromWasm } from './fallback';
-import { AddonStatus, loadFusedAddon } from './addon';
+import { AddonStatus, loadFusedAddon } from './loadAddon';
 import { makeFusedKernels } from './fused';
 import { makeMatMulKernels } from './matmul';
 import { unsortedSegmentSumKernel } from './segment';
