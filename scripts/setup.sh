@@ -117,7 +117,7 @@ fi
 # Never stops the set-up: without it the native backend composes the same layers from tf ops.
 addon_dir=lib/backend/native/addon
 addon_stamp="$addon_dir/build/.crossflow-stamp"
-addon_want="$(node -p 'process.version')-$(cat "$addon_dir/kernels.c" "$addon_dir/binding.gyp" | sha256sum | cut -c1-16)-$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sha256sum | cut -c1-8)"
+addon_want="$(node -p 'process.version')-$(cat "$addon_dir/kernels.c" "$addon_dir/binding.gyp" | sha256sum | cut -c1-16)-$( { grep -m1 'model name' /proc/cpuinfo 2>/dev/null || uname -m; } | sha256sum | cut -c1-8)"
 if [ -f "$addon_dir/build/Release/crossflow_kernels.node" ] && [ "$(cat "$addon_stamp" 2>/dev/null)" = "$addon_want" ]; then
   log "fused kernels: built"
 else

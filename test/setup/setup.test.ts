@@ -14,7 +14,8 @@ test('a second set-up run finds everything present and installs nothing', () => 
   assert.match(r.stderr, /system packages: present/);
   assert.match(r.stderr, /npm packages: present/);
   assert.match(r.stderr, /tslab kernel: registered/);
-  assert.match(r.stderr, /fused kernels: built\n/); // found built, not rebuilt
+  // found built and not rebuilt; or, where no compiler or headers are (the fused-kernel tests then skip), saying why
+  assert.match(r.stderr, /fused kernels: (built\n|could not build the addon \(.*build\.log\); the native backend runs without them)/);
   assert.doesNotMatch(r.stderr, /installing/);
 });
 
