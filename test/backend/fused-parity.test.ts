@@ -182,6 +182,25 @@ test('the matrix products keep every OpenBLAS thread: the attention kernels lowe
   params.dispose();
 });
 
+test('AdamW in the addon equals the TypeScript loop it replaces, bit for bit, over sizes that split over threads', async (t) => {
+  if (skip) return t.skip(skip);
+  const addon = fusedAddon.addon!;
+  for (const n of [1, 5, 32768, 100003]) {
+    const p = randArray(n, 2), g = randArray(n), m = randArray(n, 0.1), v = Float32Array.from(randArray(n, 0.01), Math.abs);
+    const s = { lr: 0.003, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.03, bc1: 1 - 0.9 ** 7, bc2: 1 - 0.95 ** 7 };
+    const [P, M, V] = [Float32Array.from(p), Float32Array.from(m), Float32Array.from(v)];
+    for (let i = 0; i < n; i++) { // lib/backend/native/adamw.ts's loop
+      const mi = s.beta1 * M[i] + (1 - s.beta1) * g[i];
+      const vi = s.beta2 * V[i] + (1 - s.beta2) * g[i] * g[i];
+      M[i] = mi;
+      V[i] = vi;
+      P[i] = P[i] * (1 - s.lr * s.weightDecay) - ((s.lr / s.bc1) * mi) / (Math.sqrt(vi * (1 / s.bc2)) + s.eps);
+    }
+    addon.adamw(p, g, m, v, s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.bc1, s.bc2);
+    assert.deepEqual([p, m, v], [P, M, V], `n=${n}`);
+  }
+});
+
 test('the addon names the argument whose length is wrong, and writes nothing', async (t) => {
   if (skip) return t.skip(skip);
   const addon = fusedAddon.addon!;

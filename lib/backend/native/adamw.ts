@@ -1,7 +1,8 @@
 // One fused AdamW pass over a parameter, in place on the wasm heap: a single loop instead of ten
-// elementwise kernels (and ten temporary tensors) per parameter per step.
+// elementwise kernels (and ten temporary tensors) per parameter per step; in the C addon when it is loaded.
 import * as tf from '@tensorflow/tfjs';
 import { NativeBackend, f32 } from './heap';
+import { loadedFusedAddon } from './loadAddon';
 
 export interface AdamWStep {
   lr: number;
@@ -21,6 +22,12 @@ export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Ten
   const G = f32(backend, g);
   const M = f32(backend, m);
   const V = f32(backend, v);
+  const addon = loadedFusedAddon();
+  if (addon) {
+    // the same loop in C, split over the addon's threads
+    addon.adamw(P, G, M, V, s.lr, s.beta1, s.beta2, s.eps, s.weightDecay, s.bc1, s.bc2);
+    return;
+  }
   const decay = 1 - s.lr * s.weightDecay;
   const stepSize = s.lr / s.bc1;
   const invBc2 = 1 / s.bc2;

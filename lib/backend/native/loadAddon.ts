@@ -11,6 +11,7 @@ export interface FusedAddon {
   adalnBackward(dy: Float32Array, xhat: Float32Array, rstd: Float32Array, scale: Float32Array, dx: Float32Array, dshift: Float32Array, dscale: Float32Array, B: number, T: number, D: number): void;
   gatedResidualForward(x: Float32Array, gate: Float32Array, h: Float32Array, y: Float32Array, B: number, T: number, D: number): void;
   gatedResidualBackward(dy: Float32Array, gate: Float32Array, h: Float32Array, dh: Float32Array, dgate: Float32Array, B: number, T: number, D: number): void;
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number): void;
   geluForward(x: Float32Array, y: Float32Array): void;
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   attentionForward(qkv: Float32Array, mask: Float32Array | null, out: Float32Array, probs: Float32Array, B: number, T: number, H: number, dh: number): void;
@@ -33,6 +34,11 @@ export interface AddonStatus {
 }
 
 let status: AddonStatus | null = null;
+
+/** The addon if the native backend has loaded it, else null. */
+export function loadedFusedAddon(): FusedAddon | null {
+  return status?.addon ?? null;
+}
 
 export function loadFusedAddon(threads: number): AddonStatus {
   if (status) return status;

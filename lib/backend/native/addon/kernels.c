@@ -235,6 +235,28 @@ static void gated_bwd_items(void *p, long begin, long end) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// AdamW in place, in double precision as the TypeScript loop it replaces (lib/backend/native/adamw.ts):
+//   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p (1 - lr wd) - (lr / bc1) m / (sqrt(v / bc2) + eps)
+typedef struct {
+  float *p, *m, *v;
+  const float *g;
+  double decay, step_size, inv_bc2, b1, b2, eps;
+} adamw_args;
+
+static void adamw_range(void *q, long begin, long end) {
+  adamw_args *a = q;
+  const double c1 = 1 - a->b1, c2 = 1 - a->b2;
+  for (long i = begin; i < end; i++) {
+    const double g = a->g[i];
+    const double m = a->b1 * a->m[i] + c1 * g;
+    const double v = a->b2 * a->v[i] + c2 * g * g;
+    a->m[i] = (float)m;
+    a->v[i] = (float)v;
+    a->p[i] = (float)(a->p[i] * a->decay - (a->step_size * m) / (sqrt(v * a->inv_bc2) + a->eps));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // GELU, tanh form: y = x s, s = sigmoid(2u), 2u = x (2c + 2c 0.044715 x^2), c = sqrt(2/pi);
 // dy/dx = s + x s (1 - s) (2c + 6c 0.044715 x^2).
 #define GELU_2C 1.5957691216057308f
@@ -491,6 +513,24 @@ static napi_value gated_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// adamw(p, g, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2): p, m and v updated in place
+static napi_value adamw(napi_env env, napi_callback_info info) {
+  call c = {.env = env};
+  if (!get_args(&c, info, 11, "adamw")) return NULL;
+  size_t n = f32_length(&c, 0);
+  double h[7];
+  for (int i = 0; i < 7; i++) {
+    if (napi_get_value_double(env, c.argv[4 + i], &h[i]) != napi_ok) return throw_error(env, "adamw: lr, beta1, beta2, eps, weightDecay, bc1 and bc2 must be numbers");
+  }
+  adamw_args a = {
+    f32_arg(&c, 0, n, "p"), f32_arg(&c, 2, n, "m"), f32_arg(&c, 3, n, "v"), f32_arg(&c, 1, n, "g"),
+    1 - h[0] * h[4], h[0] / h[5], 1 / h[6], h[1], h[2], h[3],
+  };
+  if (c.failed) return NULL;
+  parallel_for((long)n, 32768, adamw_range, &a);
+  return NULL;
+}
+
 // geluForward(x, y)
 static napi_value gelu_forward(napi_env env, napi_callback_info info) {
   call c = {.env = env};
@@ -559,6 +599,7 @@ NAPI_MODULE_INIT() {
     {"adalnBackward", NULL, adaln_backward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"gatedResidualForward", NULL, gated_forward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"gatedResidualBackward", NULL, gated_backward, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"adamw", NULL, adamw, NULL, NULL, NULL, napi_enumerable, NULL},
     {"geluForward", NULL, gelu_forward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"geluBackward", NULL, gelu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionForward", NULL, attention_forward, NULL, NULL, NULL, napi_enumerable, NULL},
