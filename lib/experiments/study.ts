@@ -62,3 +62,10 @@ export function paperOrder(study: Study): string[] {
 export function scaleOf(study: Study, profile: Profile): Scale {
   return study.scales?.[profile] ?? SCALES[profile];
 }
+
+/** Overrides as they take effect: the last value of each key, in the order keys first appear (for reports). */
+export function effectiveSets(sets: readonly string[]): string[] {
+  const last = new Map<string, string>();
+  for (const set of sets) last.set(set.split('=')[0], set);
+  return [...last.values()];
+}

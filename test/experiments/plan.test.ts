@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { canonicalJson, hashOf, planRun, planStudy, rowConfig } from '../../lib/experiments/plan';
 import { studyByName, STUDIES } from '../../lib/experiments/studies/index';
+import { effectiveSets } from '../../lib/experiments/study';
 
 test('canonical JSON ignores key order at every level; hashes follow', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 3 }], c: 'z' } }), '{"a":{"c":"z","d":[1,{"x":3,"y":2}]},"b":1}');
@@ -72,4 +73,11 @@ test('a row shared with another study is read from that study\'s result file unt
   // The unguided row is evaluated at w = 1, the indicator row at 3: no sharing across evaluations.
   const encLoss = collectResults(studyByName('enc-loss'), 'small', dirs);
   assert.equal(encLoss.rows.find((r) => r.row.name === 'it-contrast')!.bySeed.size, 0);
+});
+
+test('reports show the overrides that take effect: the last value of each key, in the order keys first appear', () => {
+  assert.deepEqual(effectiveSets(['a=1', 'b=2', 'a=3', 'c=4']), ['a=3', 'b=2', 'c=4']);
+  const encoderBase = effectiveSets(STUDIES.encoder.base);
+  assert.deepEqual(encoderBase.filter((s) => s.startsWith('enc.kind=')), ['enc.kind=tt-recon']);
+  assert.deepEqual(encoderBase.filter((s) => s.startsWith('guidance.mode=')), ['guidance.mode=none']);
 });
