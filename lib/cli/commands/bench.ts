@@ -138,6 +138,8 @@ export function register(program: Command): void {
           return lines.join('\n');
         };
       }
+      // every saved or printed result names the command that repeats it
+      result = { command: ['npx crossflow bench', ...process.argv.slice(3)].join(' '), ...result };
       if (opts.save) {
         fs.mkdirSync(path.dirname(opts.save), { recursive: true });
         fs.writeFileSync(opts.save, JSON.stringify(result, null, 2) + '\n');
