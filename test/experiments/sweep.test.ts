@@ -122,3 +122,43 @@ test('bad input names the field and the allowed values', () => {
   assert.match(err(['encoder', '--profile', 'huge', '--dry-run']), /profile.*smoke, small, paper/);
   assert.match(err(['encoder', '--seed', '0']), /one study and one row/);
 });
+
+test('the run pool keeps J jobs busy across studies and never runs one run directory twice at once', async () => {
+  const { runPool } = await import('../../lib/experiments/sweep');
+  // Block a's last run is long; block b's runs must start beside it, not after it. b/x shares a's run
+  // directory 'k1' (a row two blocks share): it waits for a/k1 to end, and the free worker takes b/y.
+  const items = [
+    { name: 'a/k0', key: 'k0', ms: 10 },
+    { name: 'a/k1', key: 'k1', ms: 80 },
+    { name: 'b/x', key: 'k1', ms: 5 },
+    { name: 'b/y', key: 'k2', ms: 20 },
+    { name: 'b/z', key: 'k3', ms: 20 },
+  ];
+  const events: string[] = [];
+  let running = 0;
+  let most = 0;
+  const live = new Set<string>();
+  await runPool(items, 2, (it) => it.key, async (it) => {
+    assert.ok(!live.has(it.key), `${it.name}: its run directory is already running`);
+    live.add(it.key);
+    running++;
+    most = Math.max(most, running);
+    events.push(`start ${it.name}`);
+    await new Promise((r) => setTimeout(r, it.ms));
+    events.push(`end ${it.name}`);
+    running--;
+    live.delete(it.key);
+  });
+  assert.equal(most, 2, 'two at a time');
+  assert.deepEqual(events.filter((e) => e.startsWith('start')).map((e) => e.slice(6)).sort(), items.map((i) => i.name).sort(), 'every item ran once');
+  // b/y and b/z both started before the long a/k1 ended; b/x only after it.
+  const at = (e: string) => events.indexOf(e);
+  assert.ok(at('start b/y') < at('end a/k1') && at('start b/z') < at('end a/k1'), events.join(', '));
+  assert.ok(at('start b/x') > at('end a/k1'), events.join(', '));
+  // One job: strictly in queue order.
+  const order: string[] = [];
+  await runPool(items, 1, (it) => it.key, async (it) => {
+    order.push(it.name);
+  });
+  assert.deepEqual(order, items.map((i) => i.name));
+});

@@ -8,7 +8,7 @@
 //   crossflow ablate <study> --status [--json]                                  done, running, pending, failed (any executor)
 //   crossflow ablate scaling [--sampling]                                       a study with a sampling step runs it after training
 //                                                                               (--sampling: only it; with --rows R --seed K one run of it)
-// <study> is one of the registered studies, or `table3` for all five blocks in turn.
+// <study> is one of the registered studies, or `table3` for all five blocks, their runs from one queue.
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
 import { initBackend } from '../../backend/select';
@@ -23,7 +23,7 @@ import { scaleOf } from '../../experiments/study';
 import { slurmView, submitStudy, SubmitSummary } from '../../experiments/slurm';
 import { formatStatus, studyStatus } from '../../experiments/status';
 import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
-import { sweep, SweepSummary } from '../../experiments/sweep';
+import { sweep, sweepStudies, SweepSummary } from '../../experiments/sweep';
 import type { Study } from '../../experiments/study';
 import { REPO_ROOT } from '../../paths';
 import { info, printReport } from '../report';
@@ -194,10 +194,12 @@ export function register(program: Command): void {
       const summaries: SweepSummary[] = [];
       if (!o.report) {
         await initBackend();
-        for (const s of studies) {
-          if (stage === 'train') summaries.push(await sweep(s, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, log: info }));
+        // Every study's runs from one queue (table3: a block's last run does not hold the next block back).
+        const trained = stage === 'train' ? await sweepStudies(studies, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, log: info }) : [];
+        for (const [k, s] of studies.entries()) {
+          if (stage === 'train') summaries.push(trained[k]);
           // A study's sampling step follows its training (only what is not done), or runs alone with --sampling.
-          if (scaleOf(s, profile).sampling && (stage === 'sampling' || summaries[summaries.length - 1].failed.length === 0))
+          if (scaleOf(s, profile).sampling && (stage === 'sampling' || trained[k].failed.length === 0))
             summaries.push(await sweep(s, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, stage: 'sampling', log: info }));
         }
       }
