@@ -48,6 +48,7 @@ test('every study runs end to end in the smoke profile: result files, REPORT.md,
   const readme = fs.readFileSync(path.join(base, 'results', 'README.md'), 'utf8');
   const rows = TABLE3_STUDIES.reduce((s, n) => s + STUDIES[n].rows.length, 0);
   assert.equal(readme.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| block')).length, rows);
+  assert.match(readme, /Compute: 12 distinct runs \(rows two blocks share are one run\)/, 'the compute line counts each shared run once');
   // The study outside Table 3: block c on the quickstart recipe.
   ablate(['guidance-recipe', '--profile', 'smoke', ...dirs]);
   const recipe = JSON.parse(fs.readFileSync(path.join(base, 'results', 'guidance-recipe', 'autoguidance', 'seed0.json'), 'utf8'));
