@@ -271,6 +271,11 @@ export async function sampleGrid(res: StudyResults): Promise<Buffer | null> {
 }
 
 
+/** Where a study's figures go: results/figures/ for the committed results, else beside the results (smoke, --results-dir). */
+export function figuresDir(dirs: SweepDirs): string {
+  return dirs.results.startsWith(repoPath('results')) ? repoPath('results', 'figures') : path.join(dirs.results, 'figures');
+}
+
 export interface WrittenReport {
   report: string;
   tex: string;
@@ -283,7 +288,7 @@ export async function writeStudyReport(study: Study, profile: Profile, dirs: Swe
   const res = collectResults(study, profile, dirs);
   const dir = path.join(dirs.results, study.name);
   fs.mkdirSync(dir, { recursive: true });
-  const figDir = dirs.results.startsWith(repoPath('results')) ? repoPath('results', 'figures') : path.join(dirs.results, 'figures');
+  const figDir = figuresDir(dirs);
   const written: string[] = [];
   let metricsRel: string | null = null;
   let gridRel: string | null = null;

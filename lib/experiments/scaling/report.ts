@@ -7,10 +7,9 @@ import * as path from 'path';
 import { exportFigure } from '../../display/export';
 import type { PlotlyFigure } from '../../display/plotly';
 import type { Profile } from '../../notebooks/profile';
-import { repoPath } from '../../paths';
 import { METRICS, MetricName } from '../../runs/evaluate';
 import { SweepDirs } from '../plan';
-import { formatSummary, HEADLINE, sampleGrid } from '../report';
+import { figuresDir, formatSummary, HEADLINE, sampleGrid } from '../report';
 import { writeFileAtomic } from '../runOne';
 import { scaleOf } from '../study';
 import type { PairedDifference, Summary } from '../stats';
@@ -434,7 +433,7 @@ export async function writeScalingReport(study: Study, profile: Profile, dirs: S
   const res = collectScaling(study, profile, dirs);
   await fillPlannedParams(res);
   const dir = path.join(dirs.results, study.name);
-  const figDir = dirs.results.startsWith(repoPath('results')) ? repoPath('results', 'figures') : path.join(dirs.results, 'figures');
+  const figDir = figuresDir(dirs);
   const written: string[] = [];
   const rel: Record<string, string | null> = {};
   if ((opts.figures ?? true) && hasResults(res)) {
