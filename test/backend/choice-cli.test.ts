@@ -77,3 +77,22 @@ test('crossflow train records its backend, and resuming the run stays on it (exa
   assert.equal(report.resumedFrom, 2);
   assert.match(resumed.stderr, /backend cpu \(the backend this run trained on/);
 });
+
+test('crossflow backend lists only the step times the selector would read now: this build, this load', async () => {
+  const { backendFingerprint } = await import('../../lib/backend/select');
+  const now = backendFingerprint('native');
+  // The same build measured on a quiet and on a busy machine: the child reads the load itself, so exactly one of
+  // the two is this load's; a third entry is from an older build.
+  const other = now.endsWith('|busy') ? now.replace(/\|busy$/, '|quiet') : now.replace(/\|quiet$/, '|busy');
+  const entry = (fingerprint: string, ms: number) => ({ backend: 'native', workload: 'w', label: 'test step', fingerprint, ms, steps: 5, source: 'bench', measured_at: '2026-12-01T00:00:00.000Z' });
+  const file = tmpFile('timings.json');
+  fs.writeFileSync(file, JSON.stringify({ entries: [entry(now, 11.1), entry(other, 22.2), entry('native|old-build', 33.3)] }));
+  const r = run(['backend'], { CROSSFLOW_BACKEND: 'native', CROSSFLOW_TIMINGS_FILE: file });
+  assert.equal(r.status, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.includes('test step:'));
+  assert.ok(line, r.stdout);
+  const shown = [11.1, 22.2, 33.3].filter((ms) => line.includes(`native ${ms.toFixed(1)} ms`));
+  assert.equal(shown.length, 1, `one of this build's two loads is listed: ${line}`);
+  assert.notEqual(shown[0], 33.3, 'the older build is not listed');
+  assert.match(r.stdout, /2 other entries on file are from other builds or the other load/);
+});

@@ -3,8 +3,8 @@
 // installed backend (from .cache/backend-timings.json, or measured now), fastest first.
 import { Command } from 'commander';
 import { applyOverrides } from '../../config/overrides';
-import { initBackend } from '../../backend/select';
-import { readTimings, timingsFile } from '../../backend/timings';
+import { BackendChoice, backendFingerprint, initBackend } from '../../backend/select';
+import { machineLoad, readTimings, TimingEntry, timingsFile } from '../../backend/timings';
 import { trainStepWorkload } from '../../bench/trainStep';
 import { PRESET_NAMES, presetConfig } from '../../models/presets';
 import { printReport } from '../report';
@@ -39,12 +39,28 @@ export function register(program: Command): void {
           ...Object.entries(r.skipped).map(([k, v]) => `not taken: ${k}: ${v}`),
         );
         if (!opts.preset) {
-          const known = new Map<string, string[]>();
-          for (const e of readTimings()) known.set(e.label, [...(known.get(e.label) ?? []), `${e.backend} ${e.ms.toFixed(1)} ms`]);
-          if (known.size) {
-            lines.push(`measured step times on file (${timingsFile()}; --preset NAME picks by them):`);
-            for (const [label, v] of known) lines.push(`  ${label}: ${v.join(', ')}`);
+          // Only what the selector would read now: this build and this load (busy or quiet); older builds' and
+          // the other load's entries stay on file but no longer decide.
+          const entries = readTimings();
+          const current = new Map<string, string>();
+          const fingerprintNow = (backend: string): string => {
+            if (!current.has(backend)) current.set(backend, backendFingerprint(backend as BackendChoice));
+            return current.get(backend)!;
+          };
+          const usable = entries.filter((e) => e.fingerprint === fingerprintNow(e.backend));
+          const known = new Map<string, Map<string, TimingEntry>>();
+          for (const e of usable) {
+            if (!known.has(e.label)) known.set(e.label, new Map());
+            const byBackend = known.get(e.label)!;
+            const prev = byBackend.get(e.backend);
+            if (!prev || prev.measured_at < e.measured_at) byBackend.set(e.backend, e);
           }
+          if (known.size) {
+            lines.push(`measured step times on file for this build and a ${machineLoad().busy ? 'busy' : 'quiet'} machine (${timingsFile()}; --preset NAME picks by them):`);
+            for (const [label, byBackend] of known)
+              lines.push(`  ${label}: ${[...byBackend.values()].sort((a, b) => a.ms - b.ms).map((e) => `${e.backend} ${e.ms.toFixed(1)} ms`).join(', ')}`);
+          }
+          if (entries.length > usable.length) lines.push(`  (${entries.length - usable.length} other entries on file are from other builds or the other load, and are not used)`);
         }
         return lines.join('\n');
       });
