@@ -122,6 +122,12 @@ test('bad input names the field and the allowed values', () => {
   assert.match(err(['encoder', '--rows', 'vae', '--dry-run']), /--rows.*encoder, encoder-noise, ve/);
   assert.match(err(['encoder', '--profile', 'huge', '--dry-run']), /profile.*smoke, small, paper/);
   assert.match(err(['encoder', '--seed', '0']), /one study and one row/);
+  assert.match(err(['encoder,vae', '--dry-run']), /invalid study: "vae"; allowed: .*table3, or several joined by commas/);
+});
+
+test('several studies joined by commas are one sweep: table3,guidance-recipe plans all six blocks, each once', () => {
+  const plan = JSON.parse(ablate(['table3,guidance-recipe,encoder', '--profile', 'smoke', '--dry-run', '--json']).trim().split('\n').pop()!);
+  assert.deepEqual(plan.studies.map((s: { study: string }) => s.study), [...TABLE3_STUDIES, 'guidance-recipe']);
 });
 
 test('the run pool keeps J jobs busy across studies and never runs one run directory twice at once', async () => {

@@ -8,7 +8,8 @@
 //   crossflow ablate <study> --status [--json]                                  done, running, pending, failed (any executor)
 //   crossflow ablate scaling [--sampling]                                       a study with a sampling step runs it after training
 //                                                                               (--sampling: only it; with --rows R --seed K one run of it)
-// <study> is one of the registered studies, or `table3` for all five blocks, their runs from one queue.
+// <study> is one of the registered studies, `table3` for all five blocks, or several joined by commas; their runs go
+// from one queue.
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
 import { initBackend } from '../../backend/select';
@@ -73,11 +74,14 @@ function writeReport(study: Study, profile: Profile, dirs: SweepDirs): Promise<{
   return study.report === 'scaling' ? writeScalingReport(study, profile, dirs) : writeStudyReport(study, profile, dirs);
 }
 
+/** `encoder`, `table3` (its five blocks) or a comma-separated list of either (`table3,guidance-recipe`): one queue for all. */
 function studiesOf(name: string | undefined): Study[] {
-  if (name === undefined) throw new CrossflowError(`name a study: ${[...Object.keys(STUDIES), 'table3'].join(', ')} (or pass --overview)`);
-  if (name === 'table3') return TABLE3_STUDIES.map(studyByName);
-  if (!STUDIES[name]) throw invalidValue('study', name, [...Object.keys(STUDIES), 'table3'].join(', '));
-  return [studyByName(name)];
+  const allowed = [...Object.keys(STUDIES), 'table3'].join(', ');
+  if (name === undefined) throw new CrossflowError(`name a study: ${allowed} (or pass --overview)`);
+  const names = name.split(',').map((s) => s.trim()).filter(Boolean).flatMap((n) => (n === 'table3' ? [...TABLE3_STUDIES] : [n]));
+  for (const n of names) if (!STUDIES[n]) throw invalidValue('study', n, `${allowed}, or several joined by commas`);
+  if (names.length === 0) throw invalidValue('study', name, allowed);
+  return [...new Set(names)].map(studyByName);
 }
 
 /** Prints one line per 5% of training: a child's progress as the sweep shows it. */
@@ -95,7 +99,7 @@ export function register(program: Command): void {
   program
     .command('ablate')
     .description("run a study of the paper's ablations (Table 3): every row x seed not yet done, each in its own process, then its report")
-    .argument('[study]', `${[...Object.keys(STUDIES), 'table3'].join(', ')}`)
+    .argument('[study]', `${[...Object.keys(STUDIES), 'table3'].join(', ')}, or several joined by commas (one queue for all)`)
     .option('--profile <name>', 'smoke (tiny, CI), small (results/ablations), paper', 'small')
     .option('--seeds <n>', 'seeds 0..n-1 (default: the profile\'s)', positiveInt('--seeds'))
     .option('--seed <k>', 'run only seed k of one row (--rows), in this process', nonNegativeInt('--seed'))
