@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { STUDIES, TABLE3_STUDIES } from '../../lib/experiments/studies/index';
+import { BEYOND_TABLE3, STUDIES, TABLE3_STUDIES } from '../../lib/experiments/studies/index';
 import { resultFiles, withoutTiming } from './resultFiles';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -46,9 +46,10 @@ test('every study runs end to end in the smoke profile: result files, REPORT.md,
     for (const kind of ['metrics', 'samples']) for (const ext of ['svg', 'png', 'pdf']) assert.ok(fs.existsSync(path.join(base, 'results', 'figures', `ablation-${name}-smoke-${kind}.${ext}`)), `${name} ${kind}.${ext}`);
   }
   const readme = fs.readFileSync(path.join(base, 'results', 'README.md'), 'utf8');
-  const rows = TABLE3_STUDIES.reduce((s, n) => s + STUDIES[n].rows.length, 0);
-  assert.equal(readme.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| block')).length, rows);
-  assert.match(readme, /Compute: 12 distinct runs \(rows two blocks share are one run\)/, 'the compute line counts each shared run once');
+  const rows = [...TABLE3_STUDIES, ...BEYOND_TABLE3].reduce((s, n) => s + STUDIES[n].rows.length, 0);
+  assert.equal(readme.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| block')).length, rows, 'Table 3, then the studies beyond it');
+  for (const n of BEYOND_TABLE3) assert.ok(readme.includes(`## Beyond the table: ${STUDIES[n].title}`), n);
+  assert.match(readme, /Compute \(both tables\): 12 distinct runs \(rows two blocks share are one run\)/, 'the compute line counts each shared run once');
   // The study outside Table 3: block c on the quickstart recipe.
   ablate(['guidance-recipe', '--profile', 'smoke', ...dirs]);
   const recipe = JSON.parse(fs.readFileSync(path.join(base, 'results', 'guidance-recipe', 'autoguidance', 'seed0.json'), 'utf8'));

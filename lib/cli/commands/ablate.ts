@@ -23,7 +23,7 @@ import { writeScalingReport } from '../../experiments/scaling/report';
 import { scaleOf } from '../../experiments/study';
 import { slurmView, submitStudy, SubmitSummary } from '../../experiments/slurm';
 import { formatStatus, studyStatus } from '../../experiments/status';
-import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
+import { BEYOND_TABLE3, STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
 import { sweep, sweepStudies, SweepSummary } from '../../experiments/sweep';
 import type { Study } from '../../experiments/study';
 import { REPO_ROOT } from '../../paths';
@@ -129,7 +129,7 @@ export function register(program: Command): void {
       const dirs: SweepDirs = { results: o.resultsDir ? path.resolve(o.resultsDir) : defaults.results, runs: o.runsDir ? path.resolve(o.runsDir) : defaults.runs };
       const rows = o.rows ? o.rows.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
       if (o.overview && name === undefined) {
-        const file = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs);
+        const file = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs, BEYOND_TABLE3.map(studyByName));
         printReport(!!o.json, { overview: file }, () => `wrote ${path.relative(REPO_ROOT, file)}`);
         return;
       }
@@ -209,7 +209,7 @@ export function register(program: Command): void {
       }
       const reports: Array<{ report: string }> = [];
       for (const s of studies) reports.push(await writeReport(s, profile, dirs));
-      const overview = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs);
+      const overview = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs, BEYOND_TABLE3.map(studyByName));
       const failed = summaries.flatMap((s) => s.failed.map((f) => ({ study: s.study, ...f })));
       printReport(!!o.json, { profile, sweeps: summaries, reports: reports.map((r) => r.report), overview }, () =>
         [

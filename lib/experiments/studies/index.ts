@@ -14,6 +14,9 @@ export const STUDIES: Record<string, Study> = Object.fromEntries(
 
 export const TABLE3_STUDIES = ['encoder', 'enc-loss', 'guidance', 'text-encoder', 'training'] as const;
 
+/** Studies of Table 3's kind beyond the paper's table: results/ablations/README.md adds them below it. */
+export const BEYOND_TABLE3 = ['guidance-recipe'] as const;
+
 export function studyByName(name: string): Study {
   const s = STUDIES[name];
   if (!s) throw invalidValue('study', name, Object.keys(STUDIES).join(', '));
