@@ -8,6 +8,7 @@ import seedrandom from 'seedrandom';
 import { initBackend } from '../../lib/backend/select';
 import { fusedAddon, nativeKernelSources } from '../../lib/backend/native/register';
 import { FUSED } from '../../lib/backend/fusedKernels';
+import { ADDON_FUNCTIONS, missingAddonFunctions } from '../../lib/backend/native/loadAddon';
 import { adaLayerNorm, gatedResidual, gelu } from '../../lib/nn/layers';
 import { packedSelfAttention, selfAttention } from '../../lib/nn/attention';
 import { ParamStore } from '../../lib/nn/params';
@@ -27,6 +28,14 @@ test('the addon is built and its kernels are registered on native', async () => 
   for (const name of Object.values(FUSED)) assert.equal(nativeKernelSources[name], 'addon', name);
   assert.ok(tf.getKernel(FUSED.adaLN, 'native'));
   assert.equal(tf.getKernel(FUSED.adaLN, 'cpu'), undefined); // cpu composes the same function from tf ops
+});
+
+test('a build from older sources is not used: the loader names the functions it lacks', () => {
+  const full = Object.fromEntries(ADDON_FUNCTIONS.map((f) => [f, () => 0]));
+  assert.deepEqual(missingAddonFunctions(full), []);
+  const { adamw: _adamw, attentionBackward: _attentionBackward, ...older } = full;
+  assert.deepEqual(missingAddonFunctions(older), ['adamw', 'attentionBackward']);
+  if (fusedAddon.addon) assert.deepEqual(missingAddonFunctions(fusedAddon.addon), [], 'the loaded build has every function');
 });
 
 interface Values { shape: number[]; values: Float32Array }

@@ -20,6 +20,12 @@ export interface FusedAddon {
 
 export const ADDON_FILE = path.join(__dirname, 'addon', 'build', 'Release', 'crossflow_kernels.node');
 
+/** Every function this code calls: a build from older sources lacks some, and is not used (the set-up rebuilds it). */
+export const ADDON_FUNCTIONS: ReadonlyArray<keyof FusedAddon> = [
+  'setThreads', 'blasThreads', 'adalnForward', 'adalnBackward', 'gatedResidualForward', 'gatedResidualBackward', 'adamw',
+  'geluForward', 'geluBackward', 'attentionForward', 'attentionBackward',
+];
+
 /** What native step times depend on from the addon: which build is used, or 'off' (for .cache/backend-timings.json). */
 export function fusedAddonFingerprint(): string {
   if (process.env.CROSSFLOW_FUSED === '0' || !fs.existsSync(ADDON_FILE)) return 'fused-off';
@@ -35,6 +41,11 @@ export interface AddonStatus {
 
 let status: AddonStatus | null = null;
 
+/** The functions of ADDON_FUNCTIONS that a loaded module lacks. */
+export function missingAddonFunctions(addon: object): string[] {
+  return ADDON_FUNCTIONS.filter((f) => typeof (addon as Record<string, unknown>)[f] !== 'function');
+}
+
 /** The addon if the native backend has loaded it, else null. */
 export function loadedFusedAddon(): FusedAddon | null {
   return status?.addon ?? null;
@@ -48,8 +59,12 @@ export function loadFusedAddon(threads: number): AddonStatus {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const addon = require(ADDON_FILE) as FusedAddon;
-      addon.setThreads(threads);
-      status = { addon, reason: null };
+      const missing = missingAddonFunctions(addon);
+      if (missing.length) status = { addon: null, reason: `${ADDON_FILE} is an older build without ${missing.join(', ')}; npm run setup rebuilds it` };
+      else {
+        addon.setThreads(threads);
+        status = { addon, reason: null };
+      }
     } catch (e) {
       status = { addon: null, reason: `could not load ${ADDON_FILE}: ${(e as Error).message.split('\n')[0]}` };
     }
