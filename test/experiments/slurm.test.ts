@@ -52,9 +52,9 @@ interface Submitted {
 }
 
 
-/** The reports a sweep writes, without the one line that reports wall time. */
+/** The reports a sweep writes, without the lines that report time (a block's wall time per run, the overview's compute). */
 function reports(results: string): Record<string, string> {
-  const read = (f: string) => fs.readFileSync(path.join(results, f), 'utf8').split('\n').filter((l) => !l.startsWith('Wall time per run')).join('\n');
+  const read = (f: string) => fs.readFileSync(path.join(results, f), 'utf8').split('\n').filter((l) => !l.startsWith('Wall time per run') && !l.startsWith('Compute')).join('\n');
   return { 'encoder/REPORT.md': read('encoder/REPORT.md'), 'encoder/table.tex': read('encoder/table.tex'), 'README.md': read('README.md') };
 }
 
