@@ -131,6 +131,14 @@ test('several studies joined by commas are one sweep: table3,guidance-recipe pla
   assert.deepEqual(plan.studies.map((s: { study: string }) => s.study), [...TABLE3_STUDIES, 'guidance-recipe']);
 });
 
+test('--seed K --dry-run lists that one run and trains nothing', () => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-dry-'));
+  const dirs = ['--results-dir', path.join(base, 'results'), '--runs-dir', path.join(base, 'runs')];
+  const plan = JSON.parse(ablate(['encoder', '--profile', 'smoke', '--rows', 've', '--seed', '1', '--dry-run', '--json', ...dirs]).trim().split('\n').pop()!);
+  assert.deepEqual(plan.studies[0].runs.map((r: { row: string; seed: number; status: string }) => [r.row, r.seed, r.status]), [['ve', 1, 'pending']]);
+  assert.ok(!fs.existsSync(path.join(base, 'runs')), 'no run directory was made');
+});
+
 test('the run pool keeps J jobs busy across studies and never runs one run directory twice at once', async () => {
   const { runPool } = await import('../../lib/experiments/sweep');
   // Block a's last run is long; block b's runs must start beside it, not after it. b/x shares a's run

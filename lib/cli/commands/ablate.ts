@@ -146,6 +146,14 @@ export function register(program: Command): void {
         printReport(!!o.json, { profile, studies: statuses }, () => statuses.map(formatStatus).join('\n'));
         return;
       }
+      // Before --seed: `--seed K --dry-run` lists that one run, it does not train it.
+      if (o.dryRun) {
+        const plans = studies.map((s) => ({ study: s.name, runs: planStudy(s, profile, dirs, { rows, seeds: o.seeds, seed: o.seed, stage }).map((r) => ({ row: r.row, seed: r.seed, status: r.status, config_hash: r.configHash, run_dir: r.runDir, result: r.resultFile, command: r.command })) }));
+        printReport(!!o.json, { profile, studies: plans }, () =>
+          plans.map((p) => [`${p.study}:`, ...p.runs.map((r) => `  ${r.status.padEnd(7)} ${r.row}/seed${r.seed}  ${r.config_hash}  ${r.command}`)].join('\n')).join('\n'),
+        );
+        return;
+      }
       if (o.seed !== undefined) {
         if (o.executor === 'slurm') throw new CrossflowError('--seed K runs one run in this process (what a Slurm task runs); to send runs to Slurm, give --rows and --seeds with --executor slurm');
         if (studies.length !== 1 || !rows || rows.length !== 1) throw new CrossflowError('--seed K runs one run: give one study and one row with --rows');
@@ -161,13 +169,6 @@ export function register(program: Command): void {
         }
         const result = await runOne(run, { log: info, onProgress: progressLines(`${run.row}/seed${run.seed}`) });
         printReport(!!o.json, result, () => `${run.study}/${run.row}/seed${run.seed}: ${Object.entries(result.metrics).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`).join(', ')}\nwrote ${path.relative(REPO_ROOT, run.resultFile)}`);
-        return;
-      }
-      if (o.dryRun) {
-        const plans = studies.map((s) => ({ study: s.name, runs: planStudy(s, profile, dirs, { rows, seeds: o.seeds, stage }).map((r) => ({ row: r.row, seed: r.seed, status: r.status, config_hash: r.configHash, run_dir: r.runDir, result: r.resultFile, command: r.command })) }));
-        printReport(!!o.json, { profile, studies: plans }, () =>
-          plans.map((p) => [`${p.study}:`, ...p.runs.map((r) => `  ${r.status.padEnd(7)} ${r.row}/seed${r.seed}  ${r.config_hash}  ${r.command}`)].join('\n')).join('\n'),
-        );
         return;
       }
       if (o.executor === 'slurm' && !o.report) {
