@@ -50,6 +50,11 @@ export const QUICKSTART_RECIPE = ['model.predict=data', 'model.globalCond=mlp', 
 /** Autoguidance's bad model: the EMA weights this far into training (a quarter beat a half and an eighth; session 8). */
 export const QUICKSTART_BAD_FRACTION = 0.25;
 
+/** Autoguidance's bad-model step for a run of `steps` steps: QUICKSTART_BAD_FRACTION of them. */
+export function quickstartBadStep(steps: number): number {
+  return Math.max(1, Math.round(steps * QUICKSTART_BAD_FRACTION));
+}
+
 /**
  * smoke: a minute in CI (tiny model, short AE, the same recipe); small: the `small` preset with QUICKSTART_RECIPE;
  * paper: the paper's configuration at the `base` size. `sets` (default: those of `crossflow notebooks --set`) are
@@ -69,7 +74,7 @@ export function quickstartConfig(p: Profile, sets: string[] = configSets()): Tra
         : small;
   const c = applyOverrides(base, sets);
   if (c.guidance.mode === 'autoguidance' && !sets.some((x) => overrideKey(x) === 'guidance.badStep'))
-    c.guidance.badStep = Math.max(1, Math.round(c.steps * QUICKSTART_BAD_FRACTION));
+    c.guidance.badStep = quickstartBadStep(c.steps);
   return c;
 }
 

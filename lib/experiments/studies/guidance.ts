@@ -2,7 +2,7 @@
 // "bad" model), and the CFG indicator, evaluated at the base's guidance weight (the unguided row at 1).
 import { applyOverrides } from '../../config/overrides';
 import { presetConfig } from '../../models/presets';
-import { QUICKSTART_BAD_FRACTION } from '../../notebooks/quickstart';
+import { quickstartBadStep } from '../../notebooks/quickstart';
 import { SCALES, type Scale } from '../scale';
 import { PAPER_BASE, Study } from '../study';
 
@@ -24,8 +24,7 @@ export const guidanceStudy: Study = {
 
 /** A scale whose autoguidance row takes the bad model at the quickstart's fraction of the scale's steps. */
 function withQuickstartBadModel(scale: Scale): Scale {
-  const steps = applyOverrides(presetConfig(scale.preset), scale.sets).steps;
-  const badStep = Math.max(1, Math.round(steps * QUICKSTART_BAD_FRACTION));
+  const badStep = quickstartBadStep(applyOverrides(presetConfig(scale.preset), scale.sets).steps);
   return { ...scale, rowSets: { ...scale.rowSets, autoguidance: [`guidance.badStep=${badStep}`] } };
 }
 
