@@ -115,6 +115,11 @@ function shownPath(dir: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? dir : rel;
 }
 
+/** The folder flags a command line needs to name these dirs (none for a profile's default, but always for smoke). */
+export function dirFlagsOf(profile: Profile, dirs: SweepDirs): string {
+  return profile === 'smoke' || dirs.results !== defaultDirs(profile).results ? ` --results-dir ${shownPath(dirs.results)} --runs-dir ${shownPath(dirs.runs)}` : '';
+}
+
 export function planRun(study: Study, row: StudyRow, seed: number, profile: Profile, dirs: SweepDirs, stage: Stage = 'train'): PlannedRun {
   const config = rowConfig(study, row, seed, profile);
   const configHash = hashOf(config);
@@ -132,7 +137,7 @@ export function planRun(study: Study, row: StudyRow, seed: number, profile: Prof
   const resultFile = path.join(dirs.results, study.name, row.name, stage === 'sampling' ? `seed${seed}-sampling.json` : `seed${seed}.json`);
   const prev = readJson(resultFile);
   const status = !prev ? 'pending' : prev.config_hash === configHash && prev.eval_hash === evalHash ? 'done' : 'stale';
-  const dirFlags = profile === 'smoke' || dirs.results !== defaultDirs(profile).results ? ` --results-dir ${shownPath(dirs.results)} --runs-dir ${shownPath(dirs.runs)}` : '';
+  const dirFlags = dirFlagsOf(profile, dirs);
   return {
     study: study.name, row: row.name, seed, profile, stage, config, configHash, eval: evalSettings, ...(sampling ? { sampling } : {}), evalHash,
     runDir: path.join(dirs.runs, configHash), resultFile,

@@ -1,16 +1,13 @@
 // A study's sampling stage (`crossflow ablate <study> --sampling`), on a trained run's last checkpoint:
 // quality against the number of velocity evaluations (the study's evaluation, smaller, at each solver and
-// step count of scale.sampling.points), and images per second (Euler at a fixed step count, guided and
-// unguided, after a warm-up batch). Quality points are cached in the run directory like evaluations;
-// the speed is measured afresh each time the stage runs, so it reflects this machine and its load then.
+// step count of scale.sampling.points). Points are cached in the run directory like evaluations. Speed is
+// not measured here, beside other jobs, but on its own (experiments/scaling/speed.ts).
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { currentBackend } from '../backend/select';
-import { generateShapes } from '../data/shapes/index';
 import { nfeOf, Solver } from '../flow/solver';
 import { evaluateRun, RunEvaluation } from '../runs/evaluate';
-import { generate, LoadedRun, loadRun } from '../sampling/generate';
+import { loadRun } from '../sampling/generate';
 import type { TrainResult } from '../train/trainer';
 import { hashOf, PlannedRun, SamplingSettings } from './plan';
 import { gitCommit, RunOptions, withTrainedRun, writeFileAtomic } from './runOne';
@@ -23,27 +20,6 @@ export interface SamplingPoint {
   metrics: RunEvaluation['metrics'];
   evaluation: Omit<RunEvaluation, 'metrics'>;
   eval_seconds: number;
-}
-
-export interface SpeedMeasurement {
-  /** Guidance weight (1: unguided, one batch per evaluation; otherwise a doubled batch, or two for autoguidance). */
-  cfg: number;
-  seconds: number;
-  images_per_second: number;
-  /** Wall time of one evaluation of the velocity for one image, in milliseconds (text encoding and decoding included pro rata). */
-  ms_per_image_evaluation: number;
-}
-
-export interface Throughput {
-  images: number;
-  batch: number;
-  solver: 'euler';
-  steps: number;
-  guided: SpeedMeasurement;
-  unguided: SpeedMeasurement;
-  /** BLAS threads and the 1-minute load average per CPU while measuring (other processes slow it). */
-  blas_threads: number | null;
-  load_per_cpu: number;
 }
 
 /** What results/ablations/<study>/<row>/seed<k>-sampling.json holds. */
@@ -66,27 +42,8 @@ export interface SamplingResult {
   /** The checkpoint measured: the run's last step. */
   step: number;
   points: SamplingPoint[];
-  throughput: Throughput;
-  /** Wall seconds of the stage; with `throughput`, the fields that differ between two runs of the same command. */
+  /** Wall seconds of the stage: the field that differs between two runs of the same command. */
   timing: { seconds: number };
-}
-
-function loadPerCpu(): number {
-  try {
-    const one = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-    return one / os.cpus().length;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Images per second of `generate` on `prompts` at Euler `steps`, after one untimed warm-up batch. */
-export function measureSpeed(run: LoadedRun, prompts: string[], steps: number, cfg: number, batch: number): SpeedMeasurement {
-  generate(run, prompts.slice(0, batch), { cfg, steps: 2, seed: 1 }, batch); // warm-up: kernels, caches
-  const t0 = process.hrtime.bigint();
-  generate(run, prompts, { cfg, steps, seed: 0 }, batch);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { cfg, seconds, images_per_second: prompts.length / seconds, ms_per_image_evaluation: (1000 * seconds) / (prompts.length * steps) };
 }
 
 /** The sampling stage of one planned run (stage 'sampling'): trains it first when it is not trained yet. */
@@ -112,17 +69,11 @@ export async function runSampling(run: PlannedRun, opts: RunOptions = {}): Promi
         }
         points.push(point);
       }
-      const { images, batch, steps } = settings.throughput;
-      log(`${run.study}/${run.row}/seed${run.seed}: images per second (${images} images, Euler ${steps} steps)`);
-      const prompts = generateShapes({ split: 'test', count: images, seed: 0, size: loaded.config.data.imageSize }).map((s) => s.caption);
-      const guided = measureSpeed(loaded, prompts, steps, settings.cfg, batch);
-      const unguided = measureSpeed(loaded, prompts, steps, 1, batch);
       const backend = currentBackend();
       const result: SamplingResult = {
         study: run.study, row: run.row, seed: run.seed, profile: run.profile, stage: 'sampling', command: run.command,
         config_hash: run.configHash, eval_hash: run.evalHash, config: run.config, sampling_settings: settings,
         git_commit: gitCommit(), backend: backend?.backend ?? 'unknown', params: trained.counts, step: loaded.step, points,
-        throughput: { images, batch, solver: 'euler', steps, guided, unguided, blas_threads: backend?.blasThreads ?? null, load_per_cpu: loadPerCpu() },
         timing: { seconds: (Date.now() - t0) / 1000 },
       };
       writeFileAtomic(run.resultFile, JSON.stringify(result, null, 2) + '\n');

@@ -6,16 +6,25 @@ import type { Solver } from '../flow/solver';
 import type { Profile } from '../notebooks/profile';
 import type { EvalSizes } from '../runs/evaluate';
 
-/** A study's sampling step (`crossflow ablate <study> --sampling`): quality against solver evaluations, and speed. */
+/** A study's sampling step (`crossflow ablate <study> --sampling`): quality against solver evaluations. */
 export interface SamplingScale {
   /** Solver and steps of each quality point (each evaluated with `eval`, at the run's last step). */
   points: Array<{ solver: Solver; steps: number }>;
   /** Evaluation sizes of each point (sampleSteps is the point's). */
   eval: Omit<EvalSizes, 'sampleSteps'>;
-  /** Images per second: `images` test captions sampled in batches of `batch` with Euler at `steps`, guided and unguided, after one warm-up batch. */
-  throughput: { images: number; batch: number; steps: number };
   /** Seeds of each row measured (the first ones of the row's). */
   seeds: number;
+}
+
+/**
+ * A study's speed measurement (`crossflow ablate <study> --speed`): `images` test captions sampled in batches
+ * of `batch` with Euler at `steps`, guided and unguided, after a warm-up batch, for every row in each of `rounds`.
+ */
+export interface SpeedScale {
+  images: number;
+  batch: number;
+  steps: number;
+  rounds: number;
 }
 
 export interface Scale {
@@ -30,6 +39,7 @@ export interface Scale {
   /** Steps whose kept checkpoints (log.keepSteps) each run is also evaluated at; the last is the run's end. */
   evalSteps?: number[];
   sampling?: SamplingScale;
+  speed?: SpeedScale;
 }
 
 export const SCALES: Record<Profile, Scale> = {

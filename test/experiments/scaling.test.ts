@@ -15,6 +15,8 @@ import { defaultDirs, planRun, planStudy, rowConfig } from '../../lib/experiment
 import { SCALES } from '../../lib/experiments/scale';
 import { STUDIES, studyByName } from '../../lib/experiments/studies/index';
 import { bootstrapGroups, collectScaling, gainVerdict, slope } from '../../lib/experiments/scaling/results';
+import { readSpeed, ScalingSpeed, speedFile, speedSettingsHash, summarizeSpeed } from '../../lib/experiments/scaling/speed';
+import { speedVerdict } from '../../lib/experiments/scaling/report';
 import { METRICS } from '../../lib/runs/evaluate';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -110,6 +112,38 @@ test('bootstrap of group means, slope and gain verdicts against known answers', 
   assert.equal(gainVerdict([-3, -1], 'fid', false), 'too few seeds');
 });
 
+test('speed: CrossFlow over the baseline paired by round, verdicts only when the interval excludes 1, stale when settings change', () => {
+  const dirs = { results: fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-speed-')), runs: '/nonexistent/runs' };
+  const settings = { ...scaling.scales!.small.speed!, rounds: 3 };
+  // The machine drifts between rounds (x1, x0.5, x2) but CrossFlow xs is twice the baseline's speed in each:
+  // the paired ratio is exactly 2 with no spread, although each family's own spread is large.
+  const drift = [1, 0.5, 2];
+  const rows = (['xs', 'small', 'base'] as const).flatMap((size, k) => [
+    { row: size, size, family: 'crossflow' as const, guidance: 'indicator', cfg: 3, guided: drift.map((d) => d * [2, 1, 1][k]), unguided: drift.map((d) => d * [4, 1, 1][k]) },
+    { row: `fm-${size}`, size, family: 'baseline' as const, guidance: 'cfg', cfg: 3, guided: drift.map((d, i) => (k === 1 ? d / [0.9, 1.1, 1.0][i] : d * [1, 1, 2][k])), unguided: drift.map((d) => d * [2, 1, 1][k]) },
+  ]);
+  const speed: ScalingSpeed = {
+    study: 'scaling', profile: 'small', stage: 'speed', command: 'x', settings, settings_hash: speedSettingsHash(scaling, 'small', scaling.scales!.small.speed!),
+    git_commit: 'x', backend: 'cpu', blas_threads: 1, cpu: 'x', cpus: 2, load_per_cpu: { before: 0, after: 0 }, rows, seconds: 1,
+  };
+  const sums = summarizeSpeed(speed);
+  assert.deepEqual(sums.map((s) => s.size), ['xs', 'small', 'base']);
+  assert.ok(Math.abs(sums[0].ratio.guided.mean - 2) < 1e-12 && sums[0].ratio.guided.ci[0] > 1.999, JSON.stringify(sums[0].ratio.guided));
+  assert.ok(sums[0].crossflow.guided.sd > 0.7, 'each family alone varies with the drift');
+  assert.equal(speedVerdict(sums[0].ratio.guided), 'CrossFlow faster');
+  assert.ok(Math.abs(sums[0].ratio.unguided.mean - 2) < 1e-12);
+  assert.equal(speedVerdict(sums[2].ratio.guided), 'CrossFlow slower');
+  assert.equal(speedVerdict(sums[1].ratio.guided), 'no difference', JSON.stringify(sums[1].ratio.guided));
+  assert.equal(speedVerdict(summarizeSpeed({ ...speed, rows: rows.map((r) => ({ ...r, guided: r.guided.slice(0, 2), unguided: r.unguided.slice(0, 2) })) })[0].ratio.guided), 'too few rounds');
+  // Read back only while its settings and the rows' configs are today's.
+  fs.mkdirSync(path.join(dirs.results, 'scaling'), { recursive: true });
+  fs.writeFileSync(speedFile(scaling, dirs), JSON.stringify(speed));
+  assert.deepEqual(readSpeed(scaling, 'small', dirs), { speed, stale: null });
+  fs.writeFileSync(speedFile(scaling, dirs), JSON.stringify({ ...speed, settings_hash: speedSettingsHash(scaling, 'small', settings) }));
+  assert.deepEqual(readSpeed(scaling, 'small', dirs), { speed: null, stale: speedFile(scaling, dirs) });
+  assert.deepEqual(readSpeed(scaling, 'smoke', dirs), { speed: null, stale: speedFile(scaling, dirs) });
+});
+
 /** Writes result files of the smoke plan whose FID follows fid(row, seed, step) and whose other metrics are 0.5. */
 function writeSynthetic(dirs: { results: string; runs: string }, fid: (row: string, seed: number, step: number) => number): void {
   for (const run of planStudy(scaling, 'smoke', dirs, { seeds: 3 })) {
@@ -171,7 +205,7 @@ function ablate(args: string[]): string {
   return execFileSync(process.execPath, [CLI, 'ablate', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-test('crossflow ablate scaling --profile smoke: training with kept checkpoints, the sampling step, REPORT.md, table.tex and figures', { timeout: 900_000 }, () => {
+test('crossflow ablate scaling --profile smoke: training with kept checkpoints, the sampling step, the speed, REPORT.md, table.tex and figures', { timeout: 900_000 }, () => {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-scaling-cli-'));
   const dirs = ['--results-dir', path.join(base, 'results'), '--runs-dir', path.join(base, 'runs')];
   const report = JSON.parse(ablate(['scaling', '--profile', 'smoke', '--jobs', '2', '--json', ...dirs]).trim().split('\n').pop()!);
@@ -189,10 +223,18 @@ test('crossflow ablate scaling --profile smoke: training with kept checkpoints, 
     assert.equal(s.command, `npx crossflow ablate scaling --profile smoke --rows ${row.name} --seed 0 --sampling ${dirs.join(' ')}`);
     assert.equal(s.config_hash, r.config_hash);
     assert.deepEqual(s.points.map((p: { solver: string; nfe: number }) => `${p.solver}:${p.nfe}`), ['euler:2', 'heun:2']);
-    assert.ok(s.throughput.guided.images_per_second > 0 && s.throughput.unguided.images_per_second > 0);
+  }
+  // Then the speed, every row in one process over the profile's rounds.
+  const speedOf = () => JSON.parse(fs.readFileSync(path.join(dir, 'speed.json'), 'utf8'));
+  const speed = speedOf();
+  assert.equal(speed.command, `npx crossflow ablate scaling --profile smoke --speed ${dirs.join(' ')}`);
+  assert.deepEqual(speed.rows.map((r: { row: string }) => r.row), ['xs', 'fm-xs', 'small', 'fm-small', 'base', 'fm-base']);
+  for (const r of speed.rows) {
+    assert.equal(r.guided.length, scaling.scales!.smoke.speed!.rounds);
+    assert.ok([...r.guided, ...r.unguided].every((v: number) => v > 0), r.row);
   }
   const md = fs.readFileSync(path.join(dir, 'REPORT.md'), 'utf8');
-  for (const h of ['## Parameters', '## Table 1 at our largest matched size (base)', '## CrossFlow minus flow matching, by size and training step', '## Does CrossFlow gain more from size, and from steps?', '## Sampling: quality against evaluations, and speed', '## What the curves show'])
+  for (const h of ['## Parameters', '## Table 1 at our largest matched size (base)', '## CrossFlow minus flow matching, by size and training step', '## Does CrossFlow gain more from size, and from steps?', '## Sampling: quality against evaluations', '## Sampling speed', '## What the curves show'])
     assert.ok(md.includes(h), h);
   assert.match(md, /\| CrossFlow \(paper\) \| 0\.95B \| – \| 10\.13 \| 0\.29 \|/);
   const tex = fs.readFileSync(path.join(dir, 'table.tex'), 'utf8');
@@ -203,5 +245,11 @@ test('crossflow ablate scaling --profile smoke: training with kept checkpoints, 
   assert.deepEqual(again.sweeps.map((s: { ran: number; alreadyDone: number }) => [s.ran, s.alreadyDone]), [[0, 6], [0, 6]]);
   const alone = JSON.parse(ablate(['scaling', '--profile', 'smoke', '--sampling', '--json', ...dirs]).trim().split('\n').pop()!);
   assert.deepEqual(alone.sweeps.map((s: { stage?: string; alreadyDone: number }) => [s.stage, s.alreadyDone]), [['sampling', 6]]);
+  assert.deepEqual(speedOf(), speed, 'a sweep with the speed measured does not measure it again');
+  // --speed measures again (and regenerates the report); with a run's flags it refuses.
+  ablate(['scaling', '--profile', 'smoke', '--speed', ...dirs]);
+  assert.notDeepEqual(speedOf().seconds, speed.seconds);
+  assert.throws(() => ablate(['scaling', '--profile', 'smoke', '--speed', '--rows', 'xs', ...dirs]), (e: { stderr: string }) => /--speed measures every row of the study at once.*--rows/.test(e.stderr));
+  assert.throws(() => ablate(['encoder', '--profile', 'smoke', '--speed', ...dirs]), (e: { stderr: string }) => /--speed: encoder has no speed measurement \(studies with one: scaling\)/.test(e.stderr));
   assert.throws(() => ablate(['encoder', '--profile', 'smoke', '--sampling', '--dry-run', ...dirs]), (e: { stderr: string }) => /--sampling: encoder has no sampling step \(studies with one: scaling\)/.test(e.stderr));
 });

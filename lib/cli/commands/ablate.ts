@@ -8,6 +8,8 @@
 //   crossflow ablate <study> --status [--json]                                  done, running, pending, failed (any executor)
 //   crossflow ablate scaling [--sampling]                                       a study with a sampling step runs it after training
 //                                                                               (--sampling: only it; with --rows R --seed K one run of it)
+//   crossflow ablate scaling --speed                                            images per second of every row, alone on the machine
+//                                                                               (a whole-study run measures it last when it is missing)
 // <study> is one of the registered studies, `table3` for all five blocks, or several joined by commas; their runs go
 // from one queue.
 import { Command, InvalidArgumentError } from 'commander';
@@ -20,6 +22,7 @@ import { writeOverview, writeStudyReport } from '../../experiments/report';
 import { runOne } from '../../experiments/runOne';
 import { runSampling } from '../../experiments/sampling';
 import { writeScalingReport } from '../../experiments/scaling/report';
+import { measureScalingSpeed, readSpeed, speedFile } from '../../experiments/scaling/speed';
 import { scaleOf } from '../../experiments/study';
 import { slurmView, submitStudy, SubmitSummary } from '../../experiments/slurm';
 import { formatStatus, studyStatus } from '../../experiments/status';
@@ -64,6 +67,7 @@ interface AblateOptions {
   mem?: string;
   status?: boolean;
   sampling?: boolean;
+  speed?: boolean;
 }
 
 const EXECUTORS = ['local', 'slurm'];
@@ -116,7 +120,8 @@ export function register(program: Command): void {
     .option('--cpus <n>', 'slurm: CPUs per task, also its BLAS threads (default 1)', positiveInt('--cpus'))
     .option('--mem <size>', 'slurm: memory per task (4G, 4000 = MB)')
     .option('--status', 'which runs are done, running, pending or failed, whichever executor ran them (failed: log and last lines)')
-    .option('--sampling', "only the study's sampling step (solvers x evaluations, images per second) on its trained runs")
+    .option('--sampling', "only the study's sampling step (quality at each solver and number of evaluations) on its trained runs")
+    .option('--speed', "only measure the study's sampling speed (images per second of every row; untrained models, so no run needed), then report")
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (name: string | undefined, o: AblateOptions, cmd: Command) => {
       const profile: Profile = parseProfile(o.profile);
@@ -138,6 +143,21 @@ export function register(program: Command): void {
         const without = studies.filter((s) => !scaleOf(s, profile).sampling);
         if (without.length) throw new CrossflowError(`--sampling: ${without.map((s) => s.name).join(', ')} has no sampling step (studies with one: ${Object.values(STUDIES).filter((s) => scaleOf(s, profile).sampling).map((s) => s.name).join(', ')})`);
         if (o.executor === 'slurm' || o.status) throw new CrossflowError('--sampling runs with the local executor and has no --status (its result files are seed<k>-sampling.json)');
+      }
+      if (o.speed) {
+        const without = studies.filter((s) => !scaleOf(s, profile).speed);
+        if (without.length) throw new CrossflowError(`--speed: ${without.map((s) => s.name).join(', ')} has no speed measurement (studies with one: ${Object.values(STUDIES).filter((s) => scaleOf(s, profile).speed).map((s) => s.name).join(', ')})`);
+        for (const flag of ['sampling', 'seed', 'rows', 'seeds', 'status', 'dryRun', 'report'] as const)
+          if (o[flag] !== undefined) throw new CrossflowError(`--speed measures every row of the study at once, alone on the machine; it takes no --${flag.replace('dryRun', 'dry-run')}`);
+        if (o.executor === 'slurm') throw new CrossflowError('--speed runs here, with the local executor');
+        await initBackend();
+        const written: Array<{ speed: string; report: string }> = [];
+        for (const s of studies) {
+          await measureScalingSpeed(s, profile, dirs, { log: info });
+          written.push({ speed: speedFile(s, dirs), report: (await writeReport(s, profile, dirs)).report });
+        }
+        printReport(!!o.json, { profile, written }, () => written.map((w) => `wrote ${path.relative(REPO_ROOT, w.speed)}\nwrote ${path.relative(REPO_ROOT, w.report)}`).join('\n'));
+        return;
       }
       const stage = o.sampling ? ('sampling' as const) : ('train' as const);
       if (o.status) {
@@ -163,7 +183,6 @@ export function register(program: Command): void {
           const result = await runSampling(run, { log: info, onProgress: progressLines(`${run.row}/seed${run.seed}`) });
           printReport(!!o.json, result, () =>
             [...result.points.map((p) => `${run.row}/seed${run.seed} ${p.solver} ${p.steps} steps (${p.nfe} evaluations): fid ${p.metrics.fid.toFixed(2)}, single_seen ${p.metrics.single_seen.toFixed(3)}`),
-              `images per second (Euler ${result.throughput.steps} steps): ${result.throughput.guided.images_per_second.toFixed(2)} guided, ${result.throughput.unguided.images_per_second.toFixed(2)} unguided`,
               `wrote ${path.relative(REPO_ROOT, run.resultFile)}`].join('\n'));
           return;
         }
@@ -206,6 +225,9 @@ export function register(program: Command): void {
           // A study's sampling step follows its training (only what is not done), or runs alone with --sampling.
           if (scaleOf(s, profile).sampling && (stage === 'sampling' || trained[k].failed.length === 0))
             summaries.push(await sweep(s, { profile, dirs, jobs: o.jobs, rows, seeds: o.seeds, stage: 'sampling', log: info }));
+          // Then its speed, alone on the machine now that the pool is done: only when missing (--speed measures again).
+          if (stage === 'train' && !rows && scaleOf(s, profile).speed && !summaries.some((x) => x.failed.length) && !readSpeed(s, profile, dirs).speed)
+            await measureScalingSpeed(s, profile, dirs, { log: info });
         }
       }
       const reports: Array<{ report: string }> = [];

@@ -11,12 +11,13 @@ import { scaleOf } from '../study';
 import { studyByName } from '../studies/index';
 import { sweep } from '../sweep';
 import { collectScaling, fillPlannedParams, hasResults, hasSampling, ScalingResults } from './results';
-import { gapRows, nfeFigure, nfeRows, paramsFigure, paramsTable, scalingConclusions, speedFigure, speedRows, stepsFigure, table1Rows, trendRows, writeScalingReport } from './report';
+import { measureScalingSpeed, readSpeed } from './speed';
+import { gapRows, nfeFigure, nfeRows, paramsFigure, paramsTable, scalingConclusions, speedFigure, speedOf, speedRows, speedSetup, stepsFigure, table1Rows, trendRows, writeScalingReport } from './report';
 
 export interface ScalingNotebookParams {
   /** smoke: a tiny sweep into .cache (CI); small: the committed results/ablations/scaling; paper: results/ablations/paper. */
   profile: string;
-  /** Run the sweep first (only what is not done: training, evaluation, sampling step) instead of only reading result files. */
+  /** Run the sweep first (only what is not done: training, evaluation, sampling step, speed) instead of only reading result files. */
   rerun: boolean;
   seeds?: number;
   jobs?: number;
@@ -33,6 +34,7 @@ export async function loadScaling(params: ScalingNotebookParams): Promise<Scalin
       const s = await sweep(study, { profile, dirs, jobs: params.jobs ?? 1, seeds: params.seeds, stage, log });
       if (s.failed.length) throw new Error(`${s.failed.length} run(s) failed: ${s.failed.map((f) => `${f.run} (log ${f.log})`).join(', ')}`);
     }
+    if (!readSpeed(study, profile, dirs).speed) await measureScalingSpeed(study, profile, dirs, { log });
     await writeScalingReport(study, profile, dirs);
   }
   const res = collectScaling(study, profile, dirs);
@@ -78,7 +80,7 @@ export function showScalingVerdicts(res: ScalingResults): void {
   showTable(trendRows(res), { caption: 'Does CrossFlow gain more from size, and from steps? (the gap is CrossFlow minus the baseline)' });
 }
 
-/** Quality against evaluations (Euler and Heun) and images per second. */
+/** Quality against evaluations (Euler and Heun). */
 export async function showSampling(res: ScalingResults): Promise<void> {
   if (!hasSampling(res)) {
     displayBundle({ 'text/markdown': `No sampling-stage results for profile ${res.profile} yet: \`npx crossflow ablate scaling --profile ${res.profile} --sampling\`.` });
@@ -86,8 +88,18 @@ export async function showSampling(res: ScalingResults): Promise<void> {
   }
   await showPlot(nfeFigure(res));
   showTable(nfeRows(res), { caption: 'Quality at each solver and number of velocity evaluations (last checkpoint)' });
-  await showPlot(speedFigure(res));
-  showTable(speedRows(res), { caption: 'Images per second (Euler), CrossFlow against flow matching with cross-attention' });
+}
+
+/** Images per second of each family at each size, measured alone on the machine (`--speed`). */
+export async function showSpeed(res: ScalingResults): Promise<void> {
+  const speed = speedOf(res);
+  if (!speed) {
+    displayBundle({ 'text/markdown': `No speed measurement for profile ${res.profile} yet: \`npx crossflow ablate scaling --profile ${res.profile} --speed\` (alone on the machine).` });
+    return;
+  }
+  displayBundle({ 'text/markdown': speedSetup(speed) });
+  await showPlot(speedFigure(speed));
+  showTable(speedRows(speed), { caption: 'Images per second (Euler), CrossFlow against flow matching with cross-attention: mean ± sd over rounds; ratio paired by round [95% bootstrap interval]' });
 }
 
 /** Seed 0 of every row at the end of training, on the same captions. */

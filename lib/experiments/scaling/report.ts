@@ -15,7 +15,8 @@ import { scaleOf } from '../study';
 import type { PairedDifference, Summary } from '../stats';
 import type { Study } from '../study';
 import { TABLE1 } from '../studies/scaling';
-import { collectScaling, fillPlannedParams, hasResults, hasSampling, MIN_SEEDS, nfeCurve, ScalingResults, ScalingRow, SizeResults, speedOf, stepGainVerdict, Trend } from './results';
+import { collectScaling, fillPlannedParams, hasResults, hasSampling, MIN_SEEDS, nfeCurve, ScalingResults, ScalingRow, SizeResults, stepGainVerdict, Trend } from './results';
+import { readSpeed, ScalingSpeed, summarizeSpeed } from './speed';
 
 /** The metrics the scaling figures and verdict tables show. */
 export const SCALING_METRICS: MetricName[] = ['fid', 'single_seen', 'single_heldout', 'clip_score'];
@@ -144,16 +145,21 @@ export function nfeFigure(res: ScalingResults, metrics: MetricName[] = ['fid', '
   return { data, layout };
 }
 
-/** Images per second of each family at each size, guided and unguided (error bars: sd over measured seeds). */
-export function speedFigure(res: ScalingResults): PlotlyFigure {
-  const sizes = res.sizes.map((s) => s.size);
+/** The committed speed measurement (`--speed`) matching today's settings, or null. */
+export function speedOf(res: ScalingResults): ScalingSpeed | null {
+  return readSpeed(res.study, res.profile, res.dirs).speed;
+}
+
+/** Images per second of each family at each size, guided and unguided (error bars: sd over rounds). */
+export function speedFigure(speed: ScalingSpeed): PlotlyFigure {
+  const sums = summarizeSpeed(speed);
   const data: Array<Record<string, unknown>> = [];
   (['guided', 'unguided'] as const).forEach((kind, i) => {
     const ax = axisKeys(i);
     for (const family of ['crossflow', 'baseline'] as const) {
-      const sp = res.sizes.map((s) => speedOf(s[family], `${res.study.name}:speed:${s[family].results.row.name}`)[kind]);
+      const sp = sums.map((s) => s[family][kind]);
       data.push({
-        type: 'bar', x: sizes, y: sp.map((v) => v.mean), name: FAMILY_LABEL[family], legendgroup: family, showlegend: i === 0, marker: { color: COLORS[family] },
+        type: 'bar', x: sums.map((s) => s.size), y: sp.map((v) => v.mean), name: FAMILY_LABEL[family], legendgroup: family, showlegend: i === 0, marker: { color: COLORS[family] },
         error_y: { type: 'data', array: sp.map((v) => (Number.isFinite(v.sd) ? v.sd : 0)), visible: true }, xaxis: ax.xaxis, yaxis: ax.yaxis,
       });
     }
@@ -162,7 +168,7 @@ export function speedFigure(res: ScalingResults): PlotlyFigure {
     data,
     layout: {
       width: 760, height: 380, margin: { l: 60, r: 20, t: 70, b: 70 }, barmode: 'group',
-      title: { text: 'Sampling speed: images per second (Euler, guided and unguided)', font: { size: 14 } },
+      title: { text: `Sampling speed: images per second (Euler ${speed.settings.steps} steps; mean ± sd over ${speed.settings.rounds} rounds)`, font: { size: 14 } },
       grid: { rows: 1, columns: 2, pattern: 'independent' }, legend: { orientation: 'h', y: -0.2 },
       yaxis: { title: { text: 'images / s, guided' } }, yaxis2: { title: { text: 'images / s, unguided' } },
     },
@@ -262,18 +268,33 @@ export function nfeRows(res: ScalingResults, metrics: MetricName[] = ['fid', 'si
   );
 }
 
-/** Images per second per family and size, and CrossFlow's speed relative to the baseline's. */
-export function speedRows(res: ScalingResults): Array<Record<string, string>> {
-  return res.sizes.map((s) => {
-    const cf = speedOf(s.crossflow, `${res.study.name}:speed:${s.crossflow.results.row.name}`);
-    const fm = speedOf(s.baseline, `${res.study.name}:speed:${s.baseline.results.row.name}`);
-    const f = (v: Summary) => (v.n ? `${v.mean.toFixed(1)}${Number.isFinite(v.sd) ? ` ± ${v.sd.toFixed(1)}` : ''}` : '–');
-    const ratio = (a: Summary, b: Summary) => (a.n && b.n ? `${(a.mean / b.mean).toFixed(2)}x` : '–');
-    return {
-      size: s.size, 'Euler steps': String(cf.nfe ?? fm.nfe ?? '–'), 'CrossFlow, guided': f(cf.guided), 'FM, guided': f(fm.guided), 'CrossFlow / FM, guided': ratio(cf.guided, fm.guided),
-      'CrossFlow, unguided': f(cf.unguided), 'FM, unguided': f(fm.unguided), 'CrossFlow / FM, unguided': ratio(cf.unguided, fm.unguided),
-    };
-  });
+/** A speed ratio's verdict: CrossFlow faster or slower only when the 95% interval excludes 1. */
+export function speedVerdict(r: Summary): string {
+  if (r.n < 3) return 'too few rounds';
+  return r.ci[0] > 1 ? 'CrossFlow faster' : r.ci[1] < 1 ? 'CrossFlow slower' : 'no difference';
+}
+
+/** Images per second per family and size, and CrossFlow's speed relative to the baseline's (paired by round). */
+export function speedRows(speed: ScalingSpeed): Array<Record<string, string>> {
+  const f = (v: Summary) => (v.n ? `${v.mean.toFixed(1)}${Number.isFinite(v.sd) ? ` ± ${v.sd.toFixed(1)}` : ''}` : '–');
+  const ratio = (v: Summary) => (v.n ? `${v.mean.toFixed(2)}x [${v.ci[0].toFixed(2)}, ${v.ci[1].toFixed(2)}]: ${speedVerdict(v)}` : '–');
+  return summarizeSpeed(speed).map((s) => ({
+    size: s.size, 'CrossFlow, guided': f(s.crossflow.guided), 'FM, guided': f(s.baseline.guided), 'CrossFlow / FM, guided': ratio(s.ratio.guided),
+    'CrossFlow, unguided': f(s.crossflow.unguided), 'FM, unguided': f(s.baseline.unguided), 'CrossFlow / FM, unguided': ratio(s.ratio.unguided),
+  }));
+}
+
+/** How the speed was measured: settings, machine and load (for the report and the notebook). */
+export function speedSetup(speed: ScalingSpeed): string {
+  const st = speed.settings;
+  const busy = Math.max(speed.load_per_cpu.before, speed.load_per_cpu.after) > 0.5;
+  return (
+    `Images per second of untrained models of each row's config (cost does not depend on the weights): ${st.images} test captions in batches of ${st.batch}, Euler ${st.steps} steps, ` +
+    `guided (each row's own guidance at its w) and unguided, text encoding and decoding included, after a warm-up batch; ${st.rounds} rounds interleaving the rows ` +
+    `(within a size the family measured first alternates), one process, ${speed.backend} backend with ${speed.blas_threads ?? '?'} BLAS thread(s), ${speed.cpus} × ${speed.cpu}, ` +
+    `1-minute load ${speed.load_per_cpu.before.toFixed(2)} → ${speed.load_per_cpu.after.toFixed(2)} per CPU${busy ? ' (other work was running: absolute speeds are low, ratios less affected)' : ''}. ` +
+    `Ratio: CrossFlow's images per second over the baseline's, per round; mean [95% bootstrap interval]. Command: \`${speed.command}\`.`
+  );
 }
 
 /** Sentences that follow from the numbers: the closing note of REPORT.md and of the notebook. */
@@ -312,8 +333,6 @@ export function scalingConclusions(res: ScalingResults): string[] {
       `. The paper: CrossFlow needs more steps but converges lower, i.e. gains more from steps. ${g.verdict === 'CrossFlow gains more' ? 'We agree.' : g.verdict === 'too few seeds' ? 'Too few seeds to say.' : 'We do not see it at this scale.'}`,
   );
   if (hasSampling(res)) {
-    const sp = speedRows(res);
-    out.push(`Sampling speed, CrossFlow relative to the baseline (guided, Euler): ${sp.map((r) => `${r.size} ${r['CrossFlow / FM, guided']}`).join(', ')}: CrossFlow has no cross-attention to run at each evaluation, and a Text VE to run once per image.`);
     const heun = res.sizes.flatMap((s) =>
       (['crossflow', 'baseline'] as const).map((family) => {
         const curve = nfeCurve(s[family], `${res.study.name}:nfe:${s[family].results.row.name}`);
@@ -325,6 +344,15 @@ export function scalingConclusions(res: ScalingResults): string[] {
     ).filter((x): x is string => x !== null);
     if (heun.length) out.push(`At 10 evaluations: ${heun.join('; ')}.`);
   } else out.push(`No sampling-stage results yet: \`${cmd} --sampling\`.`);
+  const speed = speedOf(res);
+  if (speed) {
+    const sums = summarizeSpeed(speed);
+    const fmt = (v: Summary) => `${v.mean.toFixed(2)}x [${v.ci[0].toFixed(2)}, ${v.ci[1].toFixed(2)}] (${speedVerdict(v)})`;
+    out.push(
+      `Sampling speed, CrossFlow's images per second over the baseline's (Euler ${speed.settings.steps} steps, ${speed.settings.rounds} rounds): guided ${sums.map((s) => `${s.size} ${fmt(s.ratio.guided)}`).join(', ')}; ` +
+        `unguided ${sums.map((s) => `${s.size} ${fmt(s.ratio.unguided)}`).join(', ')}. CrossFlow has no cross-attention to run at each evaluation, and runs its Text VE once per image.`,
+    );
+  } else out.push(`No speed measurement yet: \`${cmd} --speed\` (alone on the machine).`);
   return out;
 }
 
@@ -372,19 +400,20 @@ export function markdownScalingReport(res: ScalingResults, figures: Record<strin
     '',
   );
   L.push(...table(trendRows(res)), '');
-  L.push('## Sampling: quality against evaluations, and speed', '');
+  L.push('## Sampling: quality against evaluations', '');
   if (hasSampling(res)) {
     const sp = scale.sampling!;
     L.push(
       `On each row's first ${sp.seeds} seed(s), last checkpoint: the evaluation with ${sp.eval.fidCount} FID samples, ${sp.eval.genevalSamples} per GenEval prompt, ${sp.eval.perPromptSeen} / ${sp.eval.perPromptHeldout} per seen / held-out pair, ` +
-        `at each solver and step count. Euler takes one evaluation a step, Heun two; with guidance each evaluation is one guided velocity. Speed: ${sp.throughput.images} test captions in batches of ${sp.throughput.batch}, Euler ${sp.throughput.steps} steps, after a warm-up batch, text encoding and decoding included.`,
+        'at each solver and step count. Euler takes one evaluation a step, Heun two; with guidance each evaluation is one guided velocity.',
       '',
     );
     L.push(...table(nfeRows(res)), '');
-    L.push(...table(speedRows(res)), '');
-    const loads = res.sizes.flatMap((s) => [...s.crossflow.sampling.values(), ...s.baseline.sampling.values()].map((r) => r.throughput.load_per_cpu)).filter(Number.isFinite);
-    if (loads.length) L.push(`Speed measured with ${[...new Set(res.sizes.flatMap((s) => [...s.crossflow.sampling.values(), ...s.baseline.sampling.values()].map((r) => r.throughput.blas_threads)))].join('/')} BLAS thread(s), at a 1-minute load of ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} per CPU: other work on the machine slows it.`, '');
   } else L.push(`No sampling-stage results yet: \`npx crossflow ablate ${study.name} --profile ${res.profile} --sampling\`.`, '');
+  L.push('## Sampling speed', '');
+  const speed = speedOf(res);
+  if (speed) L.push(speedSetup(speed), '', ...table(speedRows(speed)), '');
+  else L.push(`No speed measurement yet: \`npx crossflow ablate ${study.name} --profile ${res.profile} --speed\` (alone on the machine: other work slows it).`, '');
   const figs = Object.entries(figures).filter(([, f]) => f);
   if (figs.length) {
     L.push('## Figures', '');
@@ -396,7 +425,8 @@ export function markdownScalingReport(res: ScalingResults, figures: Record<strin
   for (const m of METRICS) L.push(`| ${m.label}${unitOf(m.name)} | ${res.base.rows.map((r) => formatSummary(r.stats[m.name], m.name, false)).join(' | ')} |`);
   const secs = res.base.rows.flatMap((r) => [...r.bySeed.values()].map((x) => `${r.row.name} ${(x.timing.train_seconds / 60).toFixed(1)}+${(x.timing.eval_seconds / 60).toFixed(1)}`));
   if (secs.length) L.push('', `Minutes per run (train + evaluate at every kept checkpoint): ${secs.join(', ')}.`);
-  const stale = [...res.base.stale, ...res.staleSampling];
+  const staleSpeed = readSpeed(res.study, res.profile, res.dirs).stale;
+  const stale = [...res.base.stale, ...res.staleSampling, ...(staleSpeed ? [staleSpeed] : [])];
   if (stale.length) L.push('', `Left out (made with another config or settings; rerun to replace): ${stale.map((f) => `\`${f}\``).join(', ')}.`);
   return L.join('\n') + '\n';
 }
@@ -442,7 +472,7 @@ export async function writeScalingReport(study: Study, profile: Profile, dirs: S
       ['vs-params', paramsFigure(res)],
       ['vs-steps', stepsFigure(res)],
       ['vs-nfe', hasSampling(res) ? nfeFigure(res) : null],
-      ['speed', hasSampling(res) ? speedFigure(res) : null],
+      ['speed', speedOf(res) ? speedFigure(speedOf(res)!) : null],
       ['samples', await sampleGrid(res.base)],
     ];
     for (const [name, fig] of figs) {

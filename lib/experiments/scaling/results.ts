@@ -2,7 +2,7 @@
 // metrics over seeds; per size the paired CrossFlow-minus-baseline gap at each checkpoint; whether the gap
 // moves CrossFlow's way with size (largest minus smallest size, and the slope against log10 parameters) and
 // with training steps (last checkpoint minus first, per seed), each with a 95% bootstrap interval and a
-// verdict read from that interval; and the sampling stage's quality-vs-evaluations points and speeds.
+// verdict read from that interval; and the sampling stage's quality-vs-evaluations points.
 import * as fs from 'fs';
 import * as path from 'path';
 import { quantileSorted } from 'simple-statistics';
@@ -280,14 +280,4 @@ export function nfeCurve(row: ScalingRow, key: string): NfePoint[] {
     solver: p.solver, steps: p.steps, nfe: p.nfe,
     stats: Object.fromEntries(METRICS.map((m) => [m.name, summarize(results.map((r) => r.points[i]?.metrics[m.name] ?? NaN), `${key}:${p.solver}:${p.steps}:${m.name}`)])) as Record<MetricName, Summary>,
   }));
-}
-
-/** Images per second over a row's measured seeds, guided and unguided. */
-export function speedOf(row: ScalingRow, key: string): { guided: Summary; unguided: Summary; nfe: number | null } {
-  const results = [...row.sampling.values()];
-  return {
-    guided: summarize(results.map((r) => r.throughput.guided.images_per_second), `${key}:guided`),
-    unguided: summarize(results.map((r) => r.throughput.unguided.images_per_second), `${key}:unguided`),
-    nfe: results[0]?.throughput.steps ?? null,
-  };
 }

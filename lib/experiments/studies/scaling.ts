@@ -23,7 +23,8 @@
 // evaluations costs about 1.3 S s/step + 4 x 2 (1576 s/image + 26 s):
 //   S = 2500:  xs 13, fm-xs 25, small 42, fm-small 49, base 105, fm-base 122 minutes
 // 3 seeds of xs and small (both families): 386 job-minutes; one seed of base (both): 227; the sampling step on
-// each row's seed 0 (8 points of 516 images at 178 evaluations in all, and the speed): about 106. In all about
+// each row's seed 0 (8 points of 516 images at 178 evaluations in all): about 100; the speed (`--speed`, alone
+// on the machine, untrained models: 6 rows x 5 rounds x 64 images, guided and unguided): about 10. In all about
 // 720 job-minutes, 6.0 h with two jobs; a second seed of base would add 1.9 h, so base has one (the paper
 // profile has 3), and the verdicts on size rest on xs and small (4.3x apart) with base beside them.
 // 2500 steps is Table 3's scale: the `small` CrossFlow row trains exactly Table 3's paper configuration
@@ -88,9 +89,9 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     sampling: {
       points: [{ solver: 'euler', steps: 2 }, { solver: 'heun', steps: 1 }],
       eval: { fidCount: 16, realCount: 64, genevalSamples: 1, genevalPerTask: 2, perPromptSeen: 1, perPromptHeldout: 1 },
-      throughput: { images: 8, batch: 8, steps: 4 },
       seeds: 1,
     },
+    speed: { images: 8, batch: 8, steps: 4, rounds: 2 },
   },
   // See the header: about 6 h on this machine with --jobs 2 (3 seeds at xs and small, 1 at base).
   small: {
@@ -102,9 +103,9 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     sampling: {
       points: NFE_POINTS,
       eval: { fidCount: 300, realCount: 5000, genevalSamples: 1, perPromptSeen: 2, perPromptHeldout: 8 },
-      throughput: { images: 128, batch: 64, steps: 50 },
       seeds: 1,
     },
+    speed: { images: 64, batch: 64, steps: 50, rounds: 5 },
   },
   paper: {
     preset: 'small',
@@ -115,9 +116,9 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     sampling: {
       points: NFE_POINTS,
       eval: { fidCount: 1000, realCount: 5000, genevalSamples: 2, perPromptSeen: 8, perPromptHeldout: 32 },
-      throughput: { images: 256, batch: 64, steps: 50 },
       seeds: 3,
     },
+    speed: { images: 128, batch: 64, steps: 50, rounds: 5 },
   },
 };
 
