@@ -8,7 +8,7 @@ import { parseProfile, Profile } from '../notebooks/profile';
 import { METRICS, MetricName } from '../runs/evaluate';
 import { defaultDirs } from './plan';
 import { collectResults, formatSummary, HEADLINE, metricsFigure, orderingVerdict, sampleGrid, StudyResults, writeOverview, writeStudyReport } from './report';
-import { BEYOND_TABLE3, studyByName, TABLE3_STUDIES } from './studies/index';
+import { studyByName } from './studies/index';
 import { sweep } from './sweep';
 
 export interface StudyNotebookParams {
@@ -29,7 +29,7 @@ export async function loadStudy(name: string, params: StudyNotebookParams): Prom
     const s = await sweep(study, { profile, dirs, jobs: params.jobs ?? 1, seeds: params.seeds, log: (m) => process.stdout.write(m + '\n') });
     if (s.failed.length) throw new Error(`${s.failed.length} run(s) failed: ${s.failed.map((f) => `${f.run} (log ${f.log})`).join(', ')}`);
     await writeStudyReport(study, profile, dirs);
-    writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs, BEYOND_TABLE3.map(studyByName));
+    writeOverview(profile, dirs);
   }
   return collectResults(study, profile, dirs);
 }

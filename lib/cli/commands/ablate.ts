@@ -26,7 +26,7 @@ import { measureScalingSpeed, readSpeed, speedFile } from '../../experiments/sca
 import { scaleOf } from '../../experiments/study';
 import { slurmView, submitStudy, SubmitSummary } from '../../experiments/slurm';
 import { formatStatus, studyStatus } from '../../experiments/status';
-import { BEYOND_TABLE3, STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
+import { STUDIES, studyByName, TABLE3_STUDIES } from '../../experiments/studies/index';
 import { sweep, sweepStudies, SweepSummary } from '../../experiments/sweep';
 import type { Study } from '../../experiments/study';
 import { REPO_ROOT } from '../../paths';
@@ -134,7 +134,7 @@ export function register(program: Command): void {
       const dirs: SweepDirs = { results: o.resultsDir ? path.resolve(o.resultsDir) : defaults.results, runs: o.runsDir ? path.resolve(o.runsDir) : defaults.runs };
       const rows = o.rows ? o.rows.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
       if (o.overview && name === undefined) {
-        const file = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs, BEYOND_TABLE3.map(studyByName));
+        const file = writeOverview(profile, dirs);
         printReport(!!o.json, { overview: file }, () => `wrote ${path.relative(REPO_ROOT, file)}`);
         return;
       }
@@ -232,7 +232,7 @@ export function register(program: Command): void {
       }
       const reports: Array<{ report: string }> = [];
       for (const s of studies) reports.push(await writeReport(s, profile, dirs));
-      const overview = writeOverview(TABLE3_STUDIES.map(studyByName), profile, dirs, BEYOND_TABLE3.map(studyByName));
+      const overview = writeOverview(profile, dirs);
       const failed = summaries.flatMap((s) => s.failed.map((f) => ({ study: s.study, ...f })));
       printReport(!!o.json, { profile, sweeps: summaries, reports: reports.map((r) => r.report), overview }, () =>
         [
