@@ -87,7 +87,9 @@ export function paramsFigure(res: ScalingResults, metrics = SCALING_METRICS): Pl
       const x = rows.map((r) => r.params?.model ?? NaN);
       data.push(...lineWithBand(x, rows.map((r) => r.results.stats[m]), m, family, ax, FAMILY_LABEL[family], i === 0));
     }
-    layout[ax.xkey] = { type: 'log', title: { text: 'parameters (flow + Text VE)' } };
+    // Ticks at the sizes (CrossFlow's counts; each baseline is within 10%), not plotly's crowded log ticks.
+    const ticks = res.sizes.map((s) => s.crossflow.params?.model).filter((v): v is number => v !== undefined);
+    layout[ax.xkey] = { type: 'log', title: { text: 'parameters (flow + Text VE)' }, tickvals: ticks, ticktext: ticks.map((v) => `${(v / 1e6).toFixed(2)}M`) };
     layout[ax.ykey] = { title: { text: labelOf(m) + unitOf(m) } };
   });
   return { data, layout };
@@ -115,7 +117,12 @@ export function stepsFigure(res: ScalingResults, metrics: MetricName[] = ['fid',
         const row = s[family];
         data.push(...lineWithBand(row.steps.map((x) => x.step), row.steps.map((x) => x.stats[m]), m, family, ax, FAMILY_LABEL[family], i === 0));
       }
-      layout[ax.xkey] = { type: 'log', title: { text: r === metrics.length - 1 ? `training step (${s.size})` : '' } };
+      // Ticks at the kept checkpoints; a size with no results yet shows the same range, empty.
+      const kept = scaleOf(res.study, res.profile).evalSteps ?? [];
+      layout[ax.xkey] = {
+        type: 'log', title: { text: r === metrics.length - 1 ? `training step (${s.size})` : '' }, tickvals: kept,
+        ...(kept.length ? { range: [Math.log10(kept[0]) - 0.1, Math.log10(kept[kept.length - 1]) + 0.1] } : {}),
+      };
       layout[ax.ykey] = { title: { text: c === 0 ? labelOf(m) + unitOf(m) : '' } };
     });
   });
