@@ -7,6 +7,7 @@ import * as path from 'path';
 import { exportFigure } from '../../display/export';
 import type { PlotlyFigure } from '../../display/plotly';
 import type { Profile } from '../../notebooks/profile';
+import { nfeOf } from '../../flow/solver';
 import { METRICS, MetricName } from '../../runs/evaluate';
 import { SweepDirs } from '../plan';
 import { figuresDir, formatSummary, HEADLINE, sampleGrid } from '../report';
@@ -145,7 +146,13 @@ export function nfeFigure(res: ScalingResults, metrics: MetricName[] = ['fid', '
           data.push(...lineWithBand(pts.map((p) => p.nfe), pts.map((p) => p.stats[m]), m, family, ax, `${FAMILY_LABEL[family]}, ${solver}`, i === 0, solver === 'euler' ? 'solid' : 'dash'));
         }
       }
-      layout[ax.xkey] = { type: 'log', title: { text: r === metrics.length - 1 ? `evaluations (${s.size})` : '' } };
+      // Ticks at Euler's evaluation counts (Heun's sit beside them); every size shows the same range.
+      const nfes = (scaleOf(res.study, res.profile).sampling?.points ?? []).map((p) => nfeOf(p.solver, p.steps));
+      layout[ax.xkey] = {
+        type: 'log', title: { text: r === metrics.length - 1 ? `evaluations (${s.size})` : '' },
+        tickvals: (scaleOf(res.study, res.profile).sampling?.points ?? []).filter((p) => p.solver === 'euler').map((p) => p.steps),
+        ...(nfes.length ? { range: [Math.log10(Math.min(...nfes)) - 0.1, Math.log10(Math.max(...nfes)) + 0.1] } : {}),
+      };
       layout[ax.ykey] = { title: { text: c === 0 ? labelOf(m) + unitOf(m) : '' } };
     });
   });
