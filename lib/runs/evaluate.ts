@@ -103,7 +103,7 @@ export async function evaluateRun(run: LoadedRun, sizes: EvalSizes, cfg: number,
  */
 export async function evaluateRunDir(
   dir: string,
-  opts: { count: number; genevalSamples: number; realCount?: number; seed?: number; log?: (message: string) => void },
+  opts: { count: number; genevalSamples: number; realCount?: number; seed?: number; cfg?: number; log?: (message: string) => void },
 ): Promise<Record<string, unknown>> {
   const log = opts.log ?? ((message: string) => process.stderr.write(message + '\n'));
   const run = await loadRun(dir);
@@ -113,11 +113,11 @@ export async function evaluateRunDir(
     const scenes = generateShapes({ split: 'test', count: opts.count, seed: 0, size: run.config.data.imageSize });
     const captions = scenes.map((s) => s.caption);
     log(`sampling ${captions.length} test captions from ${dir} (step ${run.step})`);
-    const g = generate(run, captions, { seed: opts.seed ?? 0 });
+    const g = generate(run, captions, { seed: opts.seed ?? 0, cfg: opts.cfg });
     const prompts = genevalPrompts();
     const expanded = prompts.flatMap((p) => Array.from({ length: opts.genevalSamples }, () => p));
     log(`sampling ${expanded.length} GenEval-style prompt images`);
-    const ge = generate(run, expanded.map((p) => p.prompt), { seed: (opts.seed ?? 0) + 1 });
+    const ge = generate(run, expanded.map((p) => p.prompt), { seed: (opts.seed ?? 0) + 1, cfg: opts.cfg });
     const sampleSeconds = (Date.now() - t0) / 1000;
     const out = path.join(dir, 'eval-samples');
     fs.mkdirSync(out, { recursive: true });

@@ -12,7 +12,7 @@
 //                                                                               (a whole-study run measures it last when it is missing)
 // <study> is one of the registered studies, `table3` for all five blocks, or several joined by commas; their runs go
 // from one queue.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import * as path from 'path';
 import { initBackend } from '../../backend/select';
 import { checkOutputDir, CrossflowError, invalidValue } from '../../errors';
@@ -31,22 +31,7 @@ import { sweep, sweepStudies, SweepSummary } from '../../experiments/sweep';
 import type { Study } from '../../experiments/study';
 import { REPO_ROOT } from '../../paths';
 import { info, printReport } from '../report';
-
-function positiveInt(field: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${field} must be a positive integer, got '${value}'`);
-    return n;
-  };
-}
-
-function nonNegativeInt(field: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${field} must be an integer >= 0, got '${value}'`);
-    return n;
-  };
-}
+import { nonNegativeInt, positiveInt } from '../parse';
 
 interface AblateOptions {
   profile: string;

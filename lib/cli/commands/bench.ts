@@ -5,7 +5,7 @@
 //            selector reads them (so a later `crossflow train --preset X` starts on the faster one)
 //   sampling images per second of the sampler (quickstart model, 50 Euler steps) with and without guidance
 //   sgemm    OpenBLAS's matrix-product ceiling (native only)
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BACKEND_CHOICES, BackendChoice, initBackend, installedTensorflow, measureBackends, saveMeasurements } from '../../backend/select';
@@ -16,18 +16,11 @@ import { checkOutputFile, invalidValue } from '../../errors';
 import { PRESET_NAMES, presetConfig } from '../../models/presets';
 import { quickstartConfig } from '../../notebooks/quickstart';
 import { info, printReport } from '../report';
+import { positiveInt } from '../parse';
 
 export const WORKLOADS = ['ref-dit', 'presets', 'sampling', 'sgemm'] as const;
 /** The quickstart notebook's training step (`small` + QUICKSTART_RECIPE), a row of `bench presets`. */
 export const QUICKSTART_ROW = 'small+quickstart';
-
-function positiveInt(field: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${field} must be a positive integer, got '${value}'`);
-    return n;
-  };
-}
 
 /** The backends a model's step is compared on: the installed TensorFlow build (GPU first) and native. */
 export function benchBackends(): BackendChoice[] {

@@ -1,11 +1,11 @@
 // `crossflow eval`: the evaluation suite.
 //   crossflow eval --images DIR [--count N] [--json]   score a folder of samples (samples.jsonl + PNGs; lib/eval/folderEval.ts)
-//   crossflow eval --run DIR [--count N] [--json]      sample from a trained run, then score (evaluateRunDir, lib/runs/evaluate.ts)
+//   crossflow eval --run DIR [--count N] [--cfg W] [--json]  sample from a trained run, then score (evaluateRunDir, lib/runs/evaluate.ts)
 //   crossflow eval judges [--json]                     the judges' accuracy on the real test splits
 //   crossflow eval ladder [--count N] [--json]         the FID sanity ladder on real Shapes data
 //   crossflow eval bench [--count N] [--save FILE]        time eval --images on N real images
 //   crossflow eval train-judges [--only shapes,mnist,fashion] [--steps N]
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as os from 'os';
@@ -19,14 +19,7 @@ import { fidSanityLadder } from '../../eval/shapesEval';
 import { trainJudges, parseJudgeNames } from '../../eval/judges/train';
 import { judgesReport } from '../../eval/judgesReport';
 import { evaluateRunDir } from '../../runs/evaluate';
-
-function positiveInt(field: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${field} must be a positive integer, got '${value}'`);
-    return n;
-  };
-}
+import { guidanceWeight, positiveInt } from '../parse';
 
 export function register(program: Command): void {
   // `eval` has options (--count, --json) that its subcommands also take. Commander hands options
@@ -42,17 +35,18 @@ export function register(program: Command): void {
     .option('--real <n>', 'real test images for the FID reference (Shapes, default 5000)', positiveInt('--real'))
     .option('--geneval-samples <n>', '--run: images per GenEval-style prompt (default 4)', positiveInt('--geneval-samples'))
     .option('--seed <n>', '--run: seed of the source latents (default 0)', (v: string) => Number(v))
+    .option('--cfg <w>', "--run: guidance weight (1 = none; default: the run's guidance.scale)", guidanceWeight)
     .option('--json', 'print one JSON object')
     // Subcommands have their own --json: parent options only before the subcommand name.
     .enablePositionalOptions()
-    .action(async (opts: { images?: string; run?: string; count?: number; real?: number; genevalSamples?: number; seed?: number; json?: boolean }) => {
+    .action(async (opts: { images?: string; run?: string; count?: number; real?: number; genevalSamples?: number; seed?: number; cfg?: number; json?: boolean }) => {
       if (!opts.images === !opts.run) throw new CrossflowError('give exactly one of --images DIR or --run DIR (or a subcommand: judges, ladder, train-judges)');
       const backend = await initBackend();
       info(`backend: ${backend.backend}`);
       const t0 = Date.now();
       const report = opts.images
         ? await evaluateFolder(opts.images, { count: opts.count, realCount: opts.real, log: info })
-        : await evaluateRunDir(opts.run as string, { count: opts.count ?? 1000, genevalSamples: opts.genevalSamples ?? 4, realCount: opts.real, seed: opts.seed, log: info });
+        : await evaluateRunDir(opts.run as string, { count: opts.count ?? 1000, genevalSamples: opts.genevalSamples ?? 4, realCount: opts.real, seed: opts.seed, cfg: opts.cfg, log: info });
       report.eval_seconds = (Date.now() - t0) / 1000;
       printReport(!!opts.json, report, () => Object.entries(report).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n'));
     });

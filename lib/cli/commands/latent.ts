@@ -16,22 +16,7 @@ import { LoadedRun, loadRun } from '../../sampling/generate';
 import { gitCommit, writeFileAtomic } from '../../experiments/runOne';
 import { info, printReport } from '../report';
 import { LATENT_RESULTS, writeLatentReport } from '../../latent/report';
-
-const nonNegInt = (field: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${field} must be an integer >= 0, got '${v}'`);
-  return n;
-};
-const posInt = (field: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${field} must be an integer >= 1, got '${v}'`);
-  return n;
-};
-const weight = (v: string) => {
-  const n = Number(v);
-  if (!(n >= 0)) throw new InvalidArgumentError(`--cfg must be a number >= 0, got '${v}'`);
-  return n;
-};
+import { guidanceWeight, nonNegativeInt, positiveInt } from '../parse';
 
 function choice<T extends string>(field: string, allowed: readonly T[]) {
   return (v: string): T => {
@@ -78,8 +63,8 @@ export function register(program: Command): void {
     .option('--run <dir>', 'a trained CrossFlow run')
     .option('--expr <expression>', 'e.g. \'"a red circle" - "a red square" + "a blue square"\' (weights: 0.5 * "...", parentheses)')
     .option('--out <dir>', 'output folder: <i>.png and samples.jsonl')
-    .option('--seeds <n>', 'samples of the expression, one per seed', posInt('--seeds'), 4)
-    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", weight)
+    .option('--seeds <n>', 'samples of the expression, one per seed', positiveInt('--seeds'), 4)
+    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", guidanceWeight)
     .option('--mode <mode>', `each prompt's latent: ${ENCODE_MODES.join(' or ')} (the paper samples)`, choice('--mode', ENCODE_MODES), 'sampled')
     .option('--no-standardise', "keep the sum as it is instead of standardising it by its own mean and std (the paper's step)")
     .option('--json', 'print one JSON object on the last line of stdout')
@@ -112,10 +97,10 @@ export function register(program: Command): void {
     .requiredOption('--run <dir>', 'a trained CrossFlow run')
     .requiredOption('--prompts <prompts...>', 'two or more prompts, in path order')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--steps <n>', 'images between each pair of prompts', nonNegInt('--steps'), 8)
+    .option('--steps <n>', 'images between each pair of prompts', nonNegativeInt('--steps'), 8)
     .option('--path <mode>', `${PATH_MODES.join(' (the paper) or ')}`, choice('--path', PATH_MODES), 'lerp')
-    .option('--seed <k>', 'seed of the sampled latents and of the sampler', nonNegInt('--seed'), 0)
-    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", weight)
+    .option('--seed <k>', 'seed of the sampled latents and of the sampler', nonNegativeInt('--seed'), 0)
+    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", guidanceWeight)
     .option('--mode <mode>', `each prompt's latent: ${ENCODE_MODES.join(' or ')}`, choice('--mode', ENCODE_MODES), 'sampled')
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (o: Common & { prompts: string[]; steps: number; path: PathMode; seed: number }) => {
@@ -140,9 +125,9 @@ export function register(program: Command): void {
     .requiredOption('--run <dir>', 'a trained CrossFlow run')
     .requiredOption('--prompts <prompts...>', 'four prompts: TL TR BL BR')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--steps <n>', 'images between corners along each side', nonNegInt('--steps'), 4)
-    .option('--seed <k>', 'seed', nonNegInt('--seed'), 0)
-    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", weight)
+    .option('--steps <n>', 'images between corners along each side', nonNegativeInt('--steps'), 4)
+    .option('--seed <k>', 'seed', nonNegativeInt('--seed'), 0)
+    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", guidanceWeight)
     .option('--mode <mode>', `each prompt's latent: ${ENCODE_MODES.join(' or ')}`, choice('--mode', ENCODE_MODES), 'sampled')
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (o: Common & { prompts: string[]; steps: number; seed: number }) => {
@@ -166,9 +151,9 @@ export function register(program: Command): void {
     .description('arithmetic success rates (colour and shape swaps, against the direct prompt and a random latent) and interpolation smoothness, read by the Shapes judge')
     .requiredOption('--run <dir>', 'a trained CrossFlow run')
     .requiredOption('--save <file>', 'result JSON (e.g. results/latent/<name>.json)')
-    .option('--seeds <n>', 'sampling seeds', posInt('--seeds'), 3)
-    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", weight)
-    .option('--steps <n>', 'images between the two prompts of each interpolation path', nonNegInt('--steps'), 8)
+    .option('--seeds <n>', 'sampling seeds', positiveInt('--seeds'), 3)
+    .option('--cfg <w>', "guidance weight (default: the run's guidance.scale)", guidanceWeight)
+    .option('--steps <n>', 'images between the two prompts of each interpolation path', nonNegativeInt('--steps'), 8)
     .option('--remake <command>', 'the command that re-creates the run, recorded beside the result')
     .option('--json', 'print one JSON object on the last line of stdout')
     .action(async (o: { run: string; save: string; seeds: number; cfg?: number; steps: number; remake?: string; json?: boolean }) => {
