@@ -1,7 +1,7 @@
 // A study's sampling stage (`crossflow ablate <study> --sampling`), on a trained run's last checkpoint:
-// quality against the number of velocity evaluations (the study's evaluation, smaller, at each solver and
-// step count of scale.sampling.points). Points are cached in the run directory like evaluations. Speed is
-// not measured here, beside other jobs, but on its own (experiments/scaling/speed.ts).
+// quality against the number of velocity evaluations and against the guidance weight (the study's
+// evaluation, smaller, at each point of scale.sampling.points). Points are cached in the run directory
+// like evaluations. Speed is not measured here, beside other jobs, but on its own (scaling/speed.ts).
 import * as fs from 'fs';
 import * as path from 'path';
 import { currentBackend } from '../backend/select';
@@ -15,6 +15,8 @@ import { gitCommit, RunOptions, withTrainedRun, writeFileAtomic } from './runOne
 export interface SamplingPoint {
   solver: Solver;
   steps: number;
+  /** Guidance weight (the study's unless the point names another). */
+  cfg: number;
   /** Evaluations of the (guided) velocity field per image: steps for Euler, 2 steps for Heun and midpoint. */
   nfe: number;
   metrics: RunEvaluation['metrics'];
@@ -57,14 +59,16 @@ export async function runSampling(run: PlannedRun, opts: RunOptions = {}): Promi
     try {
       const points: SamplingPoint[] = [];
       for (const p of settings.points) {
-        const file = path.join(run.runDir, `sampling-${hashOf({ eval: settings.eval, cfg: settings.cfg, seed: settings.seed, solver: p.solver, steps: p.steps })}.json`);
+        const cfg = p.cfg ?? settings.cfg;
+        const file = path.join(run.runDir, `sampling-${hashOf({ eval: settings.eval, cfg, seed: settings.seed, solver: p.solver, steps: p.steps })}.json`);
         let point: SamplingPoint;
-        if (fs.existsSync(file)) point = JSON.parse(fs.readFileSync(file, 'utf8')) as SamplingPoint;
+        // (points cached before they recorded their weight were all at the study's)
+        if (fs.existsSync(file)) point = { cfg, ...(JSON.parse(fs.readFileSync(file, 'utf8')) as Omit<SamplingPoint, 'cfg'>) };
         else {
-          log(`${run.study}/${run.row}/seed${run.seed}: ${p.solver} at ${p.steps} steps (${nfeOf(p.solver, p.steps)} evaluations)`);
+          log(`${run.study}/${run.row}/seed${run.seed}: ${p.solver} at ${p.steps} steps (${nfeOf(p.solver, p.steps)} evaluations), w = ${cfg}`);
           const te = Date.now();
-          const { metrics, ...evaluation } = await evaluateRun(loaded, { ...settings.eval, sampleSteps: p.steps }, settings.cfg, settings.seed, p.solver);
-          point = { solver: p.solver, steps: p.steps, nfe: nfeOf(p.solver, p.steps), metrics, evaluation, eval_seconds: (Date.now() - te) / 1000 };
+          const { metrics, ...evaluation } = await evaluateRun(loaded, { ...settings.eval, sampleSteps: p.steps }, cfg, settings.seed, p.solver);
+          point = { solver: p.solver, steps: p.steps, cfg, nfe: nfeOf(p.solver, p.steps), metrics, evaluation, eval_seconds: (Date.now() - te) / 1000 };
           writeFileAtomic(file, JSON.stringify(point, null, 2) + '\n');
         }
         points.push(point);

@@ -6,10 +6,10 @@ import type { Solver } from '../flow/solver';
 import type { Profile } from '../notebooks/profile';
 import type { EvalSizes } from '../runs/evaluate';
 
-/** A study's sampling step (`crossflow ablate <study> --sampling`): quality against solver evaluations. */
+/** A study's sampling step (`crossflow ablate <study> --sampling`): quality against solver evaluations and guidance weight. */
 export interface SamplingScale {
-  /** Solver and steps of each quality point (each evaluated with `eval`, at the run's last step). */
-  points: Array<{ solver: Solver; steps: number }>;
+  /** Solver, steps and guidance weight (default: the study's) of each quality point (each evaluated with `eval`, at the run's last step). */
+  points: Array<{ solver: Solver; steps: number; cfg?: number }>;
   /** Evaluation sizes of each point (sampleSteps is the point's). */
   eval: Omit<EvalSizes, 'sampleSteps'>;
   /** Seeds of each row measured (the first ones of the row's). */

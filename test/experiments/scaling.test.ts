@@ -78,9 +78,12 @@ test('the scaling plan: each row its preset and seeds, kept checkpoints as evalu
   assert.equal(sampling[0].configHash, runs[0].configHash, 'the sampling stage measures the trained run');
   assert.match(sampling[0].resultFile, /scaling\/xs\/seed0-sampling\.json$/);
   assert.equal(sampling[0].command, 'npx crossflow ablate scaling --profile small --rows xs --seed 0 --sampling --results-dir /nonexistent/r --runs-dir /nonexistent/runs');
-  const nfe = sampling[0].sampling!.points.map((p) => `${p.solver}:${p.solver === 'euler' ? p.steps : 2 * p.steps}`);
+  // At the study's weight: Euler at 5, 10, 25, 50 evaluations and Heun beside them; then Euler 50 at other weights.
+  const points = sampling[0].sampling!.points;
+  const nfe = points.filter((p) => p.cfg === undefined).map((p) => `${p.solver}:${p.solver === 'euler' ? p.steps : 2 * p.steps}`);
   assert.deepEqual(nfe.filter((x) => x.startsWith('euler')), ['euler:5', 'euler:10', 'euler:25', 'euler:50']);
-  assert.ok(nfe.filter((x) => !x.startsWith('euler')).length === 4);
+  assert.deepEqual(nfe.filter((x) => !x.startsWith('euler')), ['heun:4', 'heun:10', 'heun:24', 'heun:50']);
+  assert.deepEqual(points.filter((p) => p.cfg !== undefined).map((p) => `${p.solver}:${p.steps}:w${p.cfg}`), ['euler:50:w1', 'euler:50:w1.5', 'euler:50:w2']);
   assert.throws(() => planStudy(studyByName('encoder'), 'small', dirs, { stage: 'sampling' }), /--sampling.*a study with a sampling step/);
 });
 
@@ -222,7 +225,7 @@ test('crossflow ablate scaling --profile smoke: training with kept checkpoints, 
     const s = JSON.parse(fs.readFileSync(path.join(dir, row.name, 'seed0-sampling.json'), 'utf8'));
     assert.equal(s.command, `npx crossflow ablate scaling --profile smoke --rows ${row.name} --seed 0 --sampling ${dirs.join(' ')}`);
     assert.equal(s.config_hash, r.config_hash);
-    assert.deepEqual(s.points.map((p: { solver: string; nfe: number }) => `${p.solver}:${p.nfe}`), ['euler:2', 'heun:2']);
+    assert.deepEqual(s.points.map((p: { solver: string; nfe: number; cfg: number }) => `${p.solver}:${p.nfe}:w${p.cfg}`), [`euler:2:w${scaling.cfg}`, `heun:2:w${scaling.cfg}`, 'euler:2:w1']);
   }
   // Then the speed, every row in one process over the profile's rounds.
   const speedOf = () => JSON.parse(fs.readFileSync(path.join(dir, 'speed.json'), 'utf8'));
@@ -234,12 +237,12 @@ test('crossflow ablate scaling --profile smoke: training with kept checkpoints, 
     assert.ok([...r.guided, ...r.unguided].every((v: number) => v > 0), r.row);
   }
   const md = fs.readFileSync(path.join(dir, 'REPORT.md'), 'utf8');
-  for (const h of ['## Parameters', '## Table 1 at our largest matched size (base)', '## CrossFlow minus flow matching, by size and training step', '## Does CrossFlow gain more from size, and from steps?', '## Sampling: quality against evaluations', '## Sampling speed', '## What the curves show'])
+  for (const h of ['## Parameters', '## Table 1 at our largest matched size (base)', '## CrossFlow minus flow matching, by size and training step', '## Does CrossFlow gain more from size, and from steps?', '## Sampling: quality against evaluations', '### Against the guidance weight', '## Sampling speed', '## What the curves show'])
     assert.ok(md.includes(h), h);
   assert.match(md, /\| CrossFlow \(paper\) \| 0\.95B \| – \| 10\.13 \| 0\.29 \|/);
   const tex = fs.readFileSync(path.join(dir, 'table.tex'), 'utf8');
   assert.equal(tex.split('\n').filter((l) => l.endsWith('\\\\')).length, 1 + 2 + scaling.rows.length);
-  for (const fig of ['vs-params', 'vs-steps', 'vs-nfe', 'speed', 'samples']) for (const ext of ['svg', 'png', 'pdf']) assert.ok(fs.existsSync(path.join(base, 'results', 'figures', `scaling-smoke-${fig}.${ext}`)), `${fig}.${ext}`);
+  for (const fig of ['vs-params', 'vs-steps', 'vs-nfe', 'vs-cfg', 'speed', 'samples']) for (const ext of ['svg', 'png', 'pdf']) assert.ok(fs.existsSync(path.join(base, 'results', 'figures', `scaling-smoke-${fig}.${ext}`)), `${fig}.${ext}`);
   // Everything done: a second run does nothing; the sampling step alone, likewise.
   const again = JSON.parse(ablate(['scaling', '--profile', 'smoke', '--json', ...dirs]).trim().split('\n').pop()!);
   assert.deepEqual(again.sweeps.map((s: { ran: number; alreadyDone: number }) => [s.ran, s.alreadyDone]), [[0, 6], [0, 6]]);

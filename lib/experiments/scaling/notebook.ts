@@ -12,7 +12,7 @@ import { studyByName } from '../studies/index';
 import { sweep } from '../sweep';
 import { collectScaling, fillPlannedParams, hasResults, hasSampling, ScalingResults } from './results';
 import { measureScalingSpeed, readSpeed } from './speed';
-import { gapRows, nfeFigure, nfeRows, paramsFigure, paramsTable, scalingConclusions, speedFigure, speedOf, speedRows, speedSetup, stepsFigure, table1Rows, trendRows, writeScalingReport } from './report';
+import { cfgFigure, cfgRows, gapRows, nfeFigure, nfeRows, paramsFigure, paramsTable, scalingConclusions, speedFigure, speedOf, speedRows, speedSetup, stepsFigure, table1Rows, trendRows, writeScalingReport } from './report';
 
 export interface ScalingNotebookParams {
   /** smoke: a tiny sweep into .cache (CI); small: the committed results/ablations/scaling; paper: results/ablations/paper. */
@@ -80,7 +80,7 @@ export function showScalingVerdicts(res: ScalingResults): void {
   showTable(trendRows(res), { caption: 'Does CrossFlow gain more from size, and from steps? (the gap is CrossFlow minus the baseline)' });
 }
 
-/** Quality against evaluations (Euler and Heun). */
+/** Quality against evaluations (Euler and Heun), and against the guidance weight. */
 export async function showSampling(res: ScalingResults): Promise<void> {
   if (!hasSampling(res)) {
     displayBundle({ 'text/markdown': `No sampling-stage results for profile ${res.profile} yet: \`npx crossflow ablate scaling --profile ${res.profile} --sampling\`.` });
@@ -88,6 +88,11 @@ export async function showSampling(res: ScalingResults): Promise<void> {
   }
   await showPlot(nfeFigure(res));
   showTable(nfeRows(res), { caption: 'Quality at each solver and number of velocity evaluations (last checkpoint)' });
+  const byCfg = cfgRows(res);
+  if (byCfg.length) {
+    await showPlot(cfgFigure(res));
+    showTable(byCfg, { caption: `Quality at each guidance weight w (Euler, last checkpoint; the rest of the study uses w = ${res.study.cfg})` });
+  }
 }
 
 /** Images per second of each family at each size, measured alone on the machine (`--speed`). */

@@ -16,7 +16,7 @@ import { scaleOf } from '../study';
 import type { PairedDifference, Summary } from '../stats';
 import type { Study } from '../study';
 import { TABLE1 } from '../studies/scaling';
-import { collectScaling, fillPlannedParams, hasResults, hasSampling, MIN_SEEDS, nfeCurve, ScalingResults, ScalingRow, SizeResults, stepGainVerdict, Trend } from './results';
+import { cfgCurve, collectScaling, fillPlannedParams, hasResults, hasSampling, MIN_SEEDS, nfeCurve, NfePoint, ScalingResults, ScalingRow, SizeResults, stepGainVerdict, Trend } from './results';
 import { readSpeed, ScalingSpeed, summarizeSpeed } from './speed';
 
 /** The metrics the scaling figures and verdict tables show. */
@@ -159,6 +159,27 @@ export function nfeFigure(res: ScalingResults, metrics: MetricName[] = ['fid', '
   return { data, layout };
 }
 
+/** Quality against the guidance weight at Euler's most steps, both families, one column per size. */
+export function cfgFigure(res: ScalingResults, metrics: MetricName[] = ['fid', 'single_seen']): PlotlyFigure {
+  const data: Array<Record<string, unknown>> = [];
+  const cols = res.sizes.length;
+  const layout = panelGrid('Quality against the guidance weight w (Euler, last checkpoint; mean, 95% bootstrap band where several seeds)', metrics.length, cols);
+  const ws = [...new Set([res.study.cfg, ...(scaleOf(res.study, res.profile).sampling?.points ?? []).map((p) => p.cfg ?? res.study.cfg)])].sort((a, b) => a - b);
+  metrics.forEach((m, r) => {
+    res.sizes.forEach((s, c) => {
+      const i = r * cols + c;
+      const ax = axisKeys(i);
+      for (const family of ['crossflow', 'baseline'] as const) {
+        const pts = cfgCurve(s[family], `${res.study.name}:cfg:${s[family].results.row.name}`);
+        data.push(...lineWithBand(pts.map((p) => p.cfg), pts.map((p) => p.stats[m]), m, family, ax, FAMILY_LABEL[family], i === 0));
+      }
+      layout[ax.xkey] = { title: { text: r === metrics.length - 1 ? `guidance weight w (${s.size})` : '' }, tickvals: ws, range: [ws[0] - 0.2, ws[ws.length - 1] + 0.2] };
+      layout[ax.ykey] = { title: { text: c === 0 ? labelOf(m) + unitOf(m) : '' } };
+    });
+  });
+  return { data, layout };
+}
+
 /** The committed speed measurement (`--speed`) matching today's settings, or null. */
 export function speedOf(res: ScalingResults): ScalingSpeed | null {
   return readSpeed(res.study, res.profile, res.dirs).speed;
@@ -282,6 +303,27 @@ export function nfeRows(res: ScalingResults, metrics: MetricName[] = ['fid', 'si
   );
 }
 
+/** Each row's quality at every guidance weight measured (Euler, most steps). */
+export function cfgRows(res: ScalingResults, metrics: MetricName[] = ['fid', 'clip_score', 'single_seen', 'single_heldout']): Array<Record<string, string | number>> {
+  return res.sizes.flatMap((s) =>
+    (['crossflow', 'baseline'] as const).flatMap((family) =>
+      cfgCurve(s[family], `${res.study.name}:cfg:${s[family].results.row.name}`).map((p) => ({
+        row: s[family].results.row.label, w: p.cfg, seeds: p.stats.fid.n,
+        ...Object.fromEntries(metrics.map((m) => [labelOf(m) + unitOf(m), formatSummary(p.stats[m], m)])),
+      })),
+    ),
+  );
+}
+
+/** Per size and family: the weight with the lowest mean FID, and that FID. */
+export function bestCfg(res: ScalingResults): Array<{ size: string; crossflow: NfePoint | null; baseline: NfePoint | null }> {
+  const best = (row: ScalingRow) => {
+    const pts = cfgCurve(row, `${res.study.name}:cfg:${row.results.row.name}`).filter((p) => Number.isFinite(p.stats.fid.mean));
+    return pts.length ? pts.reduce((a, b) => (b.stats.fid.mean < a.stats.fid.mean ? b : a)) : null;
+  };
+  return res.sizes.map((s) => ({ size: s.size, crossflow: best(s.crossflow), baseline: best(s.baseline) }));
+}
+
 /** A speed ratio's verdict: CrossFlow faster or slower only when the 95% interval excludes 1. */
 export function speedVerdict(r: Summary): string {
   if (r.n < 3) return 'too few rounds';
@@ -357,6 +399,15 @@ export function scalingConclusions(res: ScalingResults): string[] {
       }),
     ).filter((x): x is string => x !== null);
     if (heun.length) out.push(`At 10 evaluations: ${heun.join('; ')}.`);
+    const bests = bestCfg(res).filter((b) => b.crossflow && b.baseline);
+    if (bests.length) {
+      const f = (p: NfePoint) => `w = ${p.cfg}: FID ${formatSummary(p.stats.fid, 'fid', false)}, ${formatSummary(p.stats.single_seen, 'single_seen', false)}% seen`;
+      out.push(
+        `Each family at its own best guidance weight (lowest FID, Euler at its most steps, ${[...new Set(bests.map((b) => b.crossflow!.stats.fid.n))].join('/')} seed(s)): ` +
+          bests.map((b) => `${b.size}: CrossFlow ${f(b.crossflow!)}; flow matching ${f(b.baseline!)}`).join('. ') +
+          `. Both families above use w = ${res.study.cfg}.`,
+      );
+    }
   } else out.push(`No sampling-stage results yet: \`${cmd} --sampling\`.`);
   const speed = speedOf(res);
   if (speed) {
@@ -423,6 +474,8 @@ export function markdownScalingReport(res: ScalingResults, figures: Record<strin
       '',
     );
     L.push(...table(nfeRows(res)), '');
+    const byCfg = cfgRows(res);
+    if (byCfg.length) L.push('### Against the guidance weight', '', `Euler at its most steps, the same evaluation, at each weight w (the rest of the study uses w = ${study.cfg}).`, '', ...table(byCfg), '');
   } else L.push(`No sampling-stage results yet: \`npx crossflow ablate ${study.name} --profile ${res.profile} --sampling\`.`, '');
   L.push('## Sampling speed', '');
   const speed = speedOf(res);
@@ -486,6 +539,7 @@ export async function writeScalingReport(study: Study, profile: Profile, dirs: S
       ['vs-params', paramsFigure(res)],
       ['vs-steps', stepsFigure(res)],
       ['vs-nfe', hasSampling(res) ? nfeFigure(res) : null],
+      ['vs-cfg', hasSampling(res) && cfgRows(res).length ? cfgFigure(res) : null],
       ['speed', speedOf(res) ? speedFigure(speedOf(res)!) : null],
       ['samples', await sampleGrid(res.base)],
     ];

@@ -269,15 +269,32 @@ export interface NfePoint {
   solver: string;
   nfe: number;
   steps: number;
+  cfg: number;
   stats: Record<MetricName, Summary>;
 }
 
-/** A row's sampling-stage points over its measured seeds: one per solver and step count, by NFE. */
-export function nfeCurve(row: ScalingRow, key: string): NfePoint[] {
+function samplingCurve(row: ScalingRow, key: string, keep: (p: { solver: string; steps: number; cfg: number }, r: SamplingResult) => boolean): NfePoint[] {
   const results = [...row.sampling.values()];
   if (!results.length) return [];
-  return results[0].points.map((p, i) => ({
-    solver: p.solver, steps: p.steps, nfe: p.nfe,
-    stats: Object.fromEntries(METRICS.map((m) => [m.name, summarize(results.map((r) => r.points[i]?.metrics[m.name] ?? NaN), `${key}:${p.solver}:${p.steps}:${m.name}`)])) as Record<MetricName, Summary>,
-  }));
+  const cfgOf = (p: { cfg?: number }, r: SamplingResult) => p.cfg ?? r.sampling_settings.cfg;
+  return results[0].points
+    .map((p, i) => ({ p: { ...p, cfg: cfgOf(p, results[0]) }, i }))
+    .filter(({ p }) => keep(p, results[0]))
+    .map(({ p, i }) => ({
+      solver: p.solver, steps: p.steps, nfe: p.nfe, cfg: p.cfg,
+      stats: Object.fromEntries(METRICS.map((m) => [m.name, summarize(results.map((r) => r.points[i]?.metrics[m.name] ?? NaN), `${key}:${p.solver}:${p.steps}:${p.cfg}:${m.name}`)])) as Record<MetricName, Summary>,
+    }));
+}
+
+/** A row's sampling-stage points at the study's guidance weight over its measured seeds: one per solver and step count. */
+export function nfeCurve(row: ScalingRow, key: string): NfePoint[] {
+  return samplingCurve(row, key, (p, r) => p.cfg === r.sampling_settings.cfg);
+}
+
+/** A row's Euler points at its most steps, one per guidance weight (the study's included), by weight. */
+export function cfgCurve(row: ScalingRow, key: string): NfePoint[] {
+  const results = [...row.sampling.values()];
+  if (!results.length) return [];
+  const most = Math.max(...results[0].points.filter((p) => p.solver === 'euler').map((p) => p.steps));
+  return samplingCurve(row, key, (p) => p.solver === 'euler' && p.steps === most).sort((a, b) => a.cfg - b.cfg);
 }

@@ -23,9 +23,10 @@
 // evaluations costs about 1.3 S s/step + 4 x 2 (1576 s/image + 26 s):
 //   S = 2500:  xs 13, fm-xs 25, small 42, fm-small 49, base 105, fm-base 122 minutes
 // 3 seeds of xs and small (both families): 386 job-minutes; one seed of base (both): 227; the sampling step on
-// each row's seed 0 (8 points of 516 images at 178 evaluations in all): about 100; the speed (`--speed`, alone
-// on the machine, untrained models: 6 rows x 5 rounds x 64 images, guided and unguided): about 10. In all about
-// 720 job-minutes, 6.0 h with two jobs; a second seed of base would add 1.9 h, so base has one (the paper
+// each row's seed 0 (8 solver points of 516 images at 178 evaluations in all, then 3 guidance weights at 50):
+// about 140; the speed (`--speed`, alone on the machine, untrained models: 6 rows x 5 rounds x 64 images,
+// guided and unguided): about 10. In all about 760 job-minutes, 6.3 h with two jobs (measured, the runs took
+// about half their estimate); a second seed of base would add 1.9 h, so base has one (the paper
 // profile has 3), and the verdicts on size rest on xs and small (4.3x apart) with base beside them.
 // 2500 steps is Table 3's scale: the `small` CrossFlow row trains exactly Table 3's paper configuration
 // (guidance/indicator; its config differs only in log.keepSteps and the unused stage1Steps, which change the
@@ -63,6 +64,13 @@ const NFE_POINTS = [
   { solver: 'heun' as const, steps: 25 },
 ];
 
+// Then the guidance weight at Euler 50 (w = 3 is above): is a family's gap an artefact of the one w both use?
+const CFG_POINTS = [
+  { solver: 'euler' as const, steps: 50, cfg: 1 },
+  { solver: 'euler' as const, steps: 50, cfg: 1.5 },
+  { solver: 'euler' as const, steps: 50, cfg: 2 },
+];
+
 const SMOKE_SETS = [
   'steps=20', 'batchSize=8', 'data.trainCount=64', 'enc.hidden=32', 'log.checkpointEvery=10', 'log.keepSteps=5,10,15,20',
   // the tiny preset's autoencoder (trained in seconds, shared with Table 3's smoke runs)
@@ -87,7 +95,7 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     seeds: 1,
     evalSteps: [5, 10, 15, 20],
     sampling: {
-      points: [{ solver: 'euler', steps: 2 }, { solver: 'heun', steps: 1 }],
+      points: [{ solver: 'euler', steps: 2 }, { solver: 'heun', steps: 1 }, { solver: 'euler', steps: 2, cfg: 1 }],
       eval: { fidCount: 16, realCount: 64, genevalSamples: 1, genevalPerTask: 2, perPromptSeen: 1, perPromptHeldout: 1 },
       seeds: 1,
     },
@@ -101,7 +109,7 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     seeds: 3,
     evalSteps: [250, 500, 1000, 2500],
     sampling: {
-      points: NFE_POINTS,
+      points: [...NFE_POINTS, ...CFG_POINTS],
       eval: { fidCount: 300, realCount: 5000, genevalSamples: 1, perPromptSeen: 2, perPromptHeldout: 8 },
       seeds: 1,
     },
@@ -114,7 +122,7 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     seeds: 5,
     evalSteps: [625, 1250, 2500, 5000],
     sampling: {
-      points: NFE_POINTS,
+      points: [...NFE_POINTS, ...CFG_POINTS],
       eval: { fidCount: 1000, realCount: 5000, genevalSamples: 2, perPromptSeen: 8, perPromptHeldout: 32 },
       seeds: 3,
     },
