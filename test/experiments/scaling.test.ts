@@ -14,7 +14,7 @@ import { buildModels } from '../../lib/models/crossflow';
 import { defaultDirs, planRun, planStudy, rowConfig } from '../../lib/experiments/plan';
 import { SCALES } from '../../lib/experiments/scale';
 import { STUDIES, studyByName } from '../../lib/experiments/studies/index';
-import { bootstrapGroups, collectScaling, gainVerdict, slope } from '../../lib/experiments/scaling/results';
+import { bestCfg, bootstrapGroups, collectScaling, gainVerdict, slope } from '../../lib/experiments/scaling/results';
 import { readSpeed, ScalingSpeed, speedFile, speedSettingsHash, summarizeSpeed } from '../../lib/experiments/scaling/speed';
 import { speedVerdict } from '../../lib/experiments/scaling/report';
 import { METRICS } from '../../lib/runs/evaluate';
@@ -74,7 +74,9 @@ test('the scaling plan: each row its preset and seeds, kept checkpoints as evalu
   // --seeds gives every row that many; --seed one; the sampling stage measures the first seeds only.
   assert.deepEqual(planStudy(scaling, 'small', dirs, { seeds: 4 }).filter((r) => r.row === 'base').map((r) => r.seed), [0, 1, 2, 3]);
   const sampling = planStudy(scaling, 'small', dirs, { stage: 'sampling' });
-  assert.deepEqual(sampling.map((r) => `${r.row}/${r.seed}`), scaling.rows.map((r) => `${r.name}/0`));
+  // (every trained seed at this profile: 3 at xs and small, the one of base)
+  assert.deepEqual(sampling.map((r) => `${r.row}/${r.seed}`).sort(), scaling.rows.flatMap((r) => (r.name.endsWith('base') ? [`${r.name}/0`] : [0, 1, 2].map((k) => `${r.name}/${k}`))).sort());
+  assert.deepEqual(planStudy(scaling, 'paper', dirs, { stage: 'sampling', rows: ['xs'] }).map((r) => r.seed), [0, 1, 2], 'paper: 5 trained, the first 3 measured');
   assert.equal(sampling[0].configHash, runs[0].configHash, 'the sampling stage measures the trained run');
   assert.match(sampling[0].resultFile, /scaling\/xs\/seed0-sampling\.json$/);
   assert.equal(sampling[0].command, 'npx crossflow ablate scaling --profile small --rows xs --seed 0 --sampling --results-dir /nonexistent/r --runs-dir /nonexistent/runs');
@@ -160,6 +162,28 @@ function writeSynthetic(dirs: { results: string; runs: string }, fid: (row: stri
     }));
   }
 }
+
+test('each family at its own best guidance weight: picked by mean FID, the gap paired by seed at those weights', () => {
+  const dirs = { results: fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-bestcfg-')), runs: '/nonexistent/runs' };
+  // CrossFlow is best at the study's w = 3 (FID 20 + k), the baseline at w = 1 (FID 10 + k/2): the gap at each
+  // one's best is 10 + k/2 = 10, 10.5, 11 (CrossFlow worse), although at w = 3 alone CrossFlow would look better.
+  const fidAt = (row: string, seed: number, cfg: number) => (row.startsWith('fm-') ? (cfg === 1 ? 10 + seed / 2 : 50) : cfg === 1 ? 30 : 20 + seed);
+  writeSynthetic(dirs, () => 40);
+  for (const run of planStudy(scaling, 'smoke', dirs, { seeds: 3, stage: 'sampling' })) {
+    const points = run.sampling!.points.map((p) => {
+      const cfg = p.cfg ?? run.sampling!.cfg;
+      return { solver: p.solver, steps: p.steps, cfg, nfe: p.solver === 'euler' ? p.steps : 2 * p.steps, metrics: Object.fromEntries(METRICS.map((m) => [m.name, m.name === 'fid' ? fidAt(run.row, run.seed, cfg) : 0.5])) };
+    });
+    fs.writeFileSync(run.resultFile, JSON.stringify({ config_hash: run.configHash, eval_hash: run.evalHash, sampling_settings: run.sampling, points }));
+  }
+  const [xs] = bestCfg(collectScaling(scaling, 'smoke', dirs));
+  assert.equal(xs.crossflow!.cfg, scaling.cfg);
+  assert.equal(xs.baseline!.cfg, 1);
+  assert.deepEqual(xs.diff!.fid.seeds, [0, 1, 2]);
+  assert.ok(Math.abs(xs.diff!.fid.mean - 10.5) < 1e-12, String(xs.diff!.fid.mean));
+  assert.equal(xs.diff!.fid.verdict, 'worse');
+  assert.equal(xs.diff!.single_seen.verdict, 'no difference');
+});
 
 test('verdicts from synthetic results: a gap that turns CrossFlow\'s way with size and with steps is found, a flat one is not', () => {
   const dirs = { results: fs.mkdtempSync(path.join(os.tmpdir(), 'crossflow-scaling-')), runs: '/nonexistent/runs' };

@@ -16,7 +16,7 @@ import { scaleOf } from '../study';
 import type { PairedDifference, Summary } from '../stats';
 import type { Study } from '../study';
 import { TABLE1 } from '../studies/scaling';
-import { cfgCurve, collectScaling, fillPlannedParams, hasResults, hasSampling, MIN_SEEDS, nfeCurve, NfePoint, ScalingResults, ScalingRow, SizeResults, stepGainVerdict, Trend } from './results';
+import { bestCfg, cfgCurve, collectScaling, fillPlannedParams, hasResults, hasSampling, MIN_SEEDS, nfeCurve, NfePoint, ScalingResults, ScalingRow, SizeResults, stepGainVerdict, Trend } from './results';
 import { readSpeed, ScalingSpeed, summarizeSpeed } from './speed';
 
 /** The metrics the scaling figures and verdict tables show. */
@@ -315,15 +315,6 @@ export function cfgRows(res: ScalingResults, metrics: MetricName[] = ['fid', 'cl
   );
 }
 
-/** Per size and family: the weight with the lowest mean FID, and that FID. */
-export function bestCfg(res: ScalingResults): Array<{ size: string; crossflow: NfePoint | null; baseline: NfePoint | null }> {
-  const best = (row: ScalingRow) => {
-    const pts = cfgCurve(row, `${res.study.name}:cfg:${row.results.row.name}`).filter((p) => Number.isFinite(p.stats.fid.mean));
-    return pts.length ? pts.reduce((a, b) => (b.stats.fid.mean < a.stats.fid.mean ? b : a)) : null;
-  };
-  return res.sizes.map((s) => ({ size: s.size, crossflow: best(s.crossflow), baseline: best(s.baseline) }));
-}
-
 /** A speed ratio's verdict: CrossFlow faster or slower only when the 95% interval excludes 1. */
 export function speedVerdict(r: Summary): string {
   if (r.n < 3) return 'too few rounds';
@@ -399,13 +390,14 @@ export function scalingConclusions(res: ScalingResults): string[] {
       }),
     ).filter((x): x is string => x !== null);
     if (heun.length) out.push(`At 10 evaluations: ${heun.join('; ')}.`);
-    const bests = bestCfg(res).filter((b) => b.crossflow && b.baseline);
+    const bests = bestCfg(res).filter((b) => b.crossflow && b.baseline && b.diff);
     if (bests.length) {
-      const f = (p: NfePoint) => `w = ${p.cfg}: FID ${formatSummary(p.stats.fid, 'fid', false)}, ${formatSummary(p.stats.single_seen, 'single_seen', false)}% seen`;
+      const f = (p: NfePoint) => `w = ${p.cfg} (FID ${formatSummary(p.stats.fid, 'fid', false)}, ${formatSummary(p.stats.single_seen, 'single_seen', false)}% seen)`;
       out.push(
-        `Each family at its own best guidance weight (lowest FID, Euler at its most steps, ${[...new Set(bests.map((b) => b.crossflow!.stats.fid.n))].join('/')} seed(s)): ` +
-          bests.map((b) => `${b.size}: CrossFlow ${f(b.crossflow!)}; flow matching ${f(b.baseline!)}`).join('. ') +
-          `. Both families above use w = ${res.study.cfg}.`,
+        `Each family at its own best guidance weight (lowest mean FID, Euler at its most steps; the study compares both at w = ${res.study.cfg}): ` +
+          bests.map((b) => `${b.size}: CrossFlow ${f(b.crossflow!)}, flow matching ${f(b.baseline!)}; CrossFlow − FM ${fid(b.diff!.fid)} (${word(b.diff!.fid)}), ` +
+            `${formatSummary(b.diff!.single_seen, 'single_seen')} points seen (${word(b.diff!.single_seen)})`).join('. ') +
+          '. The weight is picked on the samples it is scored on, for both families alike.',
       );
     }
   } else out.push(`No sampling-stage results yet: \`${cmd} --sampling\`.`);

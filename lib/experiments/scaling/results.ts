@@ -298,3 +298,43 @@ export function cfgCurve(row: ScalingRow, key: string): NfePoint[] {
   const most = Math.max(...results[0].points.filter((p) => p.solver === 'euler').map((p) => p.steps));
   return samplingCurve(row, key, (p) => p.solver === 'euler' && p.steps === most).sort((a, b) => a.cfg - b.cfg);
 }
+
+/** seed -> metric of a row's Euler point at its most steps and weight `cfg`. */
+function cfgSeries(row: ScalingRow, cfg: number, m: MetricName): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [seed, r] of row.sampling) {
+    const most = Math.max(...r.points.filter((p) => p.solver === 'euler').map((p) => p.steps));
+    const p = r.points.find((q) => q.solver === 'euler' && q.steps === most && (q.cfg ?? r.sampling_settings.cfg) === cfg);
+    const v = p?.metrics[m];
+    if (typeof v === 'number' && Number.isFinite(v)) out.set(seed, v);
+  }
+  return out;
+}
+
+export interface BestCfg {
+  size: string;
+  /** Each family's weight with the lowest mean FID, and its point there. */
+  crossflow: NfePoint | null;
+  baseline: NfePoint | null;
+  /** CrossFlow at its best weight minus the baseline at its own, paired by seed. */
+  diff: Record<MetricName, PairedDifference> | null;
+}
+
+/**
+ * Each family at its own best guidance weight (lowest mean FID over the measured seeds), and the gap there.
+ * The weight is picked on the same samples it is then scored on, for both families alike.
+ */
+export function bestCfg(res: ScalingResults): BestCfg[] {
+  const best = (row: ScalingRow) => {
+    const pts = cfgCurve(row, `${res.study.name}:cfg:${row.results.row.name}`).filter((p) => Number.isFinite(p.stats.fid.mean));
+    return pts.length ? pts.reduce((a, b) => (b.stats.fid.mean < a.stats.fid.mean ? b : a)) : null;
+  };
+  return res.sizes.map((s) => {
+    const cf = best(s.crossflow);
+    const fm = best(s.baseline);
+    const diff = cf && fm
+      ? (Object.fromEntries(METRICS.map((m) => [m.name, pairedDifference(cfgSeries(s.baseline, fm.cfg, m.name), cfgSeries(s.crossflow, cf.cfg, m.name), m.higherIsBetter, `${res.study.name}:bestcfg:${s.size}:${m.name}`)])) as Record<MetricName, PairedDifference>)
+      : null;
+    return { size: s.size, crossflow: cf, baseline: fm, diff };
+  });
+}

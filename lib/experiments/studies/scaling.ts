@@ -23,10 +23,10 @@
 // evaluations costs about 1.3 S s/step + 4 x 2 (1576 s/image + 26 s):
 //   S = 2500:  xs 13, fm-xs 25, small 42, fm-small 49, base 105, fm-base 122 minutes
 // 3 seeds of xs and small (both families): 386 job-minutes; one seed of base (both): 227; the sampling step on
-// each row's seed 0 (8 solver points of 516 images at 178 evaluations in all, then 3 guidance weights at 50):
-// about 140; the speed (`--speed`, alone on the machine, untrained models: 6 rows x 5 rounds x 64 images,
-// guided and unguided): about 10. In all about 760 job-minutes, 6.3 h with two jobs (measured, the runs took
-// about half their estimate); a second seed of base would add 1.9 h, so base has one (the paper
+// each trained seed (8 solver points of 516 images at 178 evaluations in all, then 3 guidance weights at 50):
+// about 140 on seed 0, 100 more for seeds 1 and 2 of xs and small; the speed (`--speed`, alone on the
+// machine, untrained models: 6 rows x 5 rounds x 64 images, guided and unguided): about 10. In all about 860 job-minutes, 7.2 h with two jobs by this estimate (the
+// runs measured took about half of it); a second seed of base would add 1.9 h, so base has one (the paper
 // profile has 3), and the verdicts on size rest on xs and small (4.3x apart) with base beside them.
 // 2500 steps is Table 3's scale: the `small` CrossFlow row trains exactly Table 3's paper configuration
 // (guidance/indicator; its config differs only in log.keepSteps and the unused stage1Steps, which change the
@@ -111,7 +111,8 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     sampling: {
       points: [...NFE_POINTS, ...CFG_POINTS],
       eval: { fidCount: 300, realCount: 5000, genevalSamples: 1, perPromptSeen: 2, perPromptHeldout: 8 },
-      seeds: 1,
+      // Every trained seed (3 at xs and small, 1 at base): each family's best w, and the gap there, get intervals.
+      seeds: 3,
     },
     speed: { images: 64, batch: 64, steps: 50, rounds: 5 },
   },
