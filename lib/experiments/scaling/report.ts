@@ -399,6 +399,13 @@ export function scalingConclusions(res: ScalingResults): string[] {
             `${formatSummary(b.diff!.single_seen, 'single_seen')} points seen (${word(b.diff!.single_seen)})`).join('. ') +
           '. The weight is picked on the samples it is scored on, for both families alike.',
       );
+      // How far the study's one weight is from each family's best: the FID verdicts above are at that weight.
+      const far = bests.flatMap((b) => (['crossflow', 'baseline'] as const).map((family) => {
+        const at = cfgCurve(res.sizes.find((s) => s.size === b.size)![family], `${res.study.name}:cfg:${res.sizes.find((s) => s.size === b.size)![family].results.row.name}`).find((p) => p.cfg === res.study.cfg);
+        const best = b[family]!;
+        return at && best.cfg !== res.study.cfg ? `${FAMILY_LABEL[family]} ${b.size} ${formatSummary(at.stats.fid, 'fid', false)} at w = ${res.study.cfg} against ${formatSummary(best.stats.fid, 'fid', false)} at w = ${best.cfg}` : null;
+      })).filter((x): x is string => x !== null);
+      if (far.length) out.push(`So the FID gaps and size and step verdicts above hold at w = ${res.study.cfg}, not at each family's best: FID (on the sampling stage's ${scaleOf(res.study, res.profile).sampling?.eval.fidCount} samples) ${far.join('; ')}.`);
     }
   } else out.push(`No sampling-stage results yet: \`${cmd} --sampling\`.`);
   const speed = speedOf(res);
