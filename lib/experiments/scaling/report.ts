@@ -96,88 +96,70 @@ export function paramsFigure(res: ScalingResults, metrics = SCALING_METRICS): Pl
   return { data, layout };
 }
 
-/** The layout of a metrics x sizes grid of panels with one title and a legend below. */
-function panelGrid(title: string, rows: number, cols: number): Record<string, unknown> {
-  return {
-    width: 340 * cols, height: 300 * rows + 100, margin: { l: 70, r: 20, t: 70, b: 110 },
+type Axis = ReturnType<typeof axisKeys>;
+
+/**
+ * A metrics x sizes grid of panels (one title, the legend below): `traces` draws one size's families on a
+ * panel, `xaxis` is every panel's x axis (its title only on the bottom row).
+ */
+function sizePanels(
+  res: ScalingResults, title: string, metrics: MetricName[], xTitle: string, xaxis: Record<string, unknown>,
+  traces: (s: SizeResults, m: MetricName, ax: Axis, legend: boolean) => Array<Record<string, unknown>>,
+): PlotlyFigure {
+  const data: Array<Record<string, unknown>> = [];
+  const cols = res.sizes.length;
+  const layout: Record<string, unknown> = {
+    width: 340 * cols, height: 300 * metrics.length + 100, margin: { l: 70, r: 20, t: 70, b: 110 },
     title: { text: title, font: { size: 14 } },
-    grid: { rows, columns: cols, pattern: 'independent', xgap: 0.2, ygap: 0.3 }, legend: { orientation: 'h', y: -0.18 },
+    grid: { rows: metrics.length, columns: cols, pattern: 'independent', xgap: 0.2, ygap: 0.3 }, legend: { orientation: 'h', y: -0.18 },
   };
+  metrics.forEach((m, r) => {
+    res.sizes.forEach((s, c) => {
+      const i = r * cols + c;
+      const ax = axisKeys(i);
+      data.push(...traces(s, m, ax, i === 0));
+      layout[ax.xkey] = { ...xaxis, title: { text: r === metrics.length - 1 ? `${xTitle} (${s.size})` : '' } };
+      layout[ax.ykey] = { title: { text: c === 0 ? labelOf(m) + unitOf(m) : '' } };
+    });
+  });
+  return { data, layout };
 }
 
-/** FID and single-object accuracy against training step (log axis), one column per size. */
+/** A log axis ticked at `ticks` over [lo, hi] (every size the same range, also one with no results yet). */
+const logAxis = (ticks: number[], lo: number, hi: number) => ({ type: 'log', tickvals: ticks, ...(ticks.length ? { range: [Math.log10(lo) - 0.1, Math.log10(hi) + 0.1] } : {}) });
+
+/** FID and single-object accuracy against training step (log axis, ticked at the kept checkpoints), one column per size. */
 export function stepsFigure(res: ScalingResults, metrics: MetricName[] = ['fid', 'single_seen']): PlotlyFigure {
-  const data: Array<Record<string, unknown>> = [];
-  const cols = res.sizes.length;
-  const layout = panelGrid('Along training: kept checkpoints, both families (mean, 95% bootstrap band over seeds)', metrics.length, cols);
-  metrics.forEach((m, r) => {
-    res.sizes.forEach((s, c) => {
-      const i = r * cols + c;
-      const ax = axisKeys(i);
-      for (const family of ['crossflow', 'baseline'] as const) {
-        const row = s[family];
-        data.push(...lineWithBand(row.steps.map((x) => x.step), row.steps.map((x) => x.stats[m]), m, family, ax, FAMILY_LABEL[family], i === 0));
-      }
-      // Ticks at the kept checkpoints; a size with no results yet shows the same range, empty.
-      const kept = scaleOf(res.study, res.profile).evalSteps ?? [];
-      layout[ax.xkey] = {
-        type: 'log', title: { text: r === metrics.length - 1 ? `training step (${s.size})` : '' }, tickvals: kept,
-        ...(kept.length ? { range: [Math.log10(kept[0]) - 0.1, Math.log10(kept[kept.length - 1]) + 0.1] } : {}),
-      };
-      layout[ax.ykey] = { title: { text: c === 0 ? labelOf(m) + unitOf(m) : '' } };
-    });
-  });
-  return { data, layout };
+  const kept = scaleOf(res.study, res.profile).evalSteps ?? [];
+  return sizePanels(res, 'Along training: kept checkpoints, both families (mean, 95% bootstrap band over seeds)', metrics, 'training step', logAxis(kept, kept[0], kept[kept.length - 1]),
+    (s, m, ax, legend) => (['crossflow', 'baseline'] as const).flatMap((family) =>
+      lineWithBand(s[family].steps.map((x) => x.step), s[family].steps.map((x) => x.stats[m]), m, family, ax, FAMILY_LABEL[family], legend)));
 }
 
-/** Quality against evaluations of the velocity (log axis): Euler solid, the second-order solver dashed. */
+/** Quality against evaluations of the velocity (log axis, ticked at Euler's counts): Euler solid, the second-order solver dashed. */
 export function nfeFigure(res: ScalingResults, metrics: MetricName[] = ['fid', 'single_seen']): PlotlyFigure {
-  const data: Array<Record<string, unknown>> = [];
-  const cols = res.sizes.length;
-  const layout = panelGrid('Quality against velocity evaluations per image (guided; mean, 95% bootstrap band where several seeds)', metrics.length, cols);
-  metrics.forEach((m, r) => {
-    res.sizes.forEach((s, c) => {
-      const i = r * cols + c;
-      const ax = axisKeys(i);
-      for (const family of ['crossflow', 'baseline'] as const) {
-        const curve = nfeCurve(s[family], `${res.study.name}:nfe:${s[family].results.row.name}`);
-        for (const solver of [...new Set(curve.map((p) => p.solver))]) {
-          const pts = curve.filter((p) => p.solver === solver).sort((a, b) => a.nfe - b.nfe);
-          data.push(...lineWithBand(pts.map((p) => p.nfe), pts.map((p) => p.stats[m]), m, family, ax, `${FAMILY_LABEL[family]}, ${solver}`, i === 0, solver === 'euler' ? 'solid' : 'dash'));
-        }
-      }
-      // Ticks at Euler's evaluation counts (Heun's sit beside them); every size shows the same range.
-      const nfes = (scaleOf(res.study, res.profile).sampling?.points ?? []).map((p) => nfeOf(p.solver, p.steps));
-      layout[ax.xkey] = {
-        type: 'log', title: { text: r === metrics.length - 1 ? `evaluations (${s.size})` : '' },
-        tickvals: (scaleOf(res.study, res.profile).sampling?.points ?? []).filter((p) => p.solver === 'euler').map((p) => p.steps),
-        ...(nfes.length ? { range: [Math.log10(Math.min(...nfes)) - 0.1, Math.log10(Math.max(...nfes)) + 0.1] } : {}),
-      };
-      layout[ax.ykey] = { title: { text: c === 0 ? labelOf(m) + unitOf(m) : '' } };
-    });
-  });
-  return { data, layout };
+  const points = scaleOf(res.study, res.profile).sampling?.points ?? [];
+  const nfes = points.map((p) => nfeOf(p.solver, p.steps));
+  return sizePanels(res, 'Quality against velocity evaluations per image (guided; mean, 95% bootstrap band where several seeds)', metrics, 'evaluations',
+    logAxis(points.filter((p) => p.solver === 'euler').map((p) => p.steps), Math.min(...nfes), Math.max(...nfes)),
+    (s, m, ax, legend) => (['crossflow', 'baseline'] as const).flatMap((family) => {
+      const curve = nfeCurve(s[family], `${res.study.name}:nfe:${s[family].results.row.name}`);
+      return [...new Set(curve.map((p) => p.solver))].flatMap((solver) => {
+        const pts = curve.filter((p) => p.solver === solver).sort((a, b) => a.nfe - b.nfe);
+        return lineWithBand(pts.map((p) => p.nfe), pts.map((p) => p.stats[m]), m, family, ax, `${FAMILY_LABEL[family]}, ${solver}`, legend, solver === 'euler' ? 'solid' : 'dash');
+      });
+    }));
 }
 
 /** Quality against the guidance weight at Euler's most steps, both families, one column per size. */
 export function cfgFigure(res: ScalingResults, metrics: MetricName[] = ['fid', 'single_seen']): PlotlyFigure {
-  const data: Array<Record<string, unknown>> = [];
-  const cols = res.sizes.length;
-  const layout = panelGrid('Quality against the guidance weight w (Euler, last checkpoint; mean, 95% bootstrap band where several seeds)', metrics.length, cols);
   const ws = [...new Set([res.study.cfg, ...(scaleOf(res.study, res.profile).sampling?.points ?? []).map((p) => p.cfg ?? res.study.cfg)])].sort((a, b) => a - b);
-  metrics.forEach((m, r) => {
-    res.sizes.forEach((s, c) => {
-      const i = r * cols + c;
-      const ax = axisKeys(i);
-      for (const family of ['crossflow', 'baseline'] as const) {
-        const pts = cfgCurve(s[family], `${res.study.name}:cfg:${s[family].results.row.name}`);
-        data.push(...lineWithBand(pts.map((p) => p.cfg), pts.map((p) => p.stats[m]), m, family, ax, FAMILY_LABEL[family], i === 0));
-      }
-      layout[ax.xkey] = { title: { text: r === metrics.length - 1 ? `guidance weight w (${s.size})` : '' }, tickvals: ws, range: [ws[0] - 0.2, ws[ws.length - 1] + 0.2] };
-      layout[ax.ykey] = { title: { text: c === 0 ? labelOf(m) + unitOf(m) : '' } };
-    });
-  });
-  return { data, layout };
+  return sizePanels(res, 'Quality against the guidance weight w (Euler, last checkpoint; mean, 95% bootstrap band where several seeds)', metrics, 'guidance weight w',
+    { tickvals: ws, range: [ws[0] - 0.2, ws[ws.length - 1] + 0.2] },
+    (s, m, ax, legend) => (['crossflow', 'baseline'] as const).flatMap((family) => {
+      const pts = cfgCurve(s[family], `${res.study.name}:cfg:${s[family].results.row.name}`);
+      return lineWithBand(pts.map((p) => p.cfg), pts.map((p) => p.stats[m]), m, family, ax, FAMILY_LABEL[family], legend);
+    }));
 }
 
 /** The committed speed measurement (`--speed`) matching today's settings, or null. */
