@@ -17,7 +17,7 @@ import type { PairedDifference, Summary } from '../stats';
 import type { Study } from '../study';
 import { TABLE1 } from '../studies/scaling';
 import { bestCfg, cfgCurve, collectScaling, fillPlannedParams, hasResults, hasSampling, MIN_SEEDS, nfeCurve, NfePoint, ScalingResults, ScalingRow, SizeResults, stepGainVerdict, Trend } from './results';
-import { readSpeed, ScalingSpeed, summarizeSpeed } from './speed';
+import { BUSY_LOAD, readSpeed, ScalingSpeed, summarizeSpeed } from './speed';
 
 /** The metrics the scaling figures and verdict tables show. */
 export const SCALING_METRICS: MetricName[] = ['fid', 'single_seen', 'single_heldout', 'clip_score'];
@@ -316,12 +316,12 @@ export function speedRows(speed: ScalingSpeed): Array<Record<string, string>> {
 /** How the speed was measured: settings, machine and load (for the report and the notebook). */
 export function speedSetup(speed: ScalingSpeed): string {
   const st = speed.settings;
-  const busy = Math.max(speed.load_per_cpu.before, speed.load_per_cpu.after) > 0.5;
+  const busy = speed.load_per_cpu.before > BUSY_LOAD;
   return (
     `Images per second of untrained models of each row's config (cost does not depend on the weights): ${st.images} test captions in batches of ${st.batch}, Euler ${st.steps} steps, ` +
     `guided (each row's own guidance at its w) and unguided, text encoding and decoding included, after a warm-up batch; ${st.rounds} rounds interleaving the rows ` +
     `(within a size the family measured first alternates), one process, ${speed.backend} backend with ${speed.blas_threads ?? '?'} BLAS thread(s), ${speed.cpus} × ${speed.cpu}, ` +
-    `1-minute load ${speed.load_per_cpu.before.toFixed(2)} → ${speed.load_per_cpu.after.toFixed(2)} per CPU${busy ? ' (other work was running: absolute speeds are low, ratios less affected)' : ''}. ` +
+    `1-minute load per CPU ${speed.load_per_cpu.before.toFixed(2)} before, ${speed.load_per_cpu.after.toFixed(2)} after (this counts the measurement's own threads)${busy ? ' (other work was running: absolute speeds are low, ratios less affected)' : ''}. ` +
     `Ratio: CrossFlow's images per second over the baseline's, per round; mean [95% bootstrap interval]. Command: \`${speed.command}\`.`
   );
 }

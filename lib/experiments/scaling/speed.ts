@@ -45,7 +45,7 @@ export interface ScalingSpeed {
   blas_threads: number | null;
   cpu: string;
   cpus: number;
-  /** 1-minute load average per CPU before and after: above about 0.5 something else was running. */
+  /** 1-minute load average per CPU before (above BUSY_LOAD: other work was running) and after (which counts the measurement's own threads). */
   load_per_cpu: { before: number; after: number };
   rows: RowSpeed[];
   seconds: number;
@@ -116,13 +116,23 @@ export function summarizeSpeed(speed: ScalingSpeed): SpeedSummary[] {
 }
 
 /** Times every row's sampling in interleaved rounds and writes speed.json. */
-export async function measureScalingSpeed(study: Study, profile: Profile, dirs: SweepDirs, opts: { log?: (line: string) => void } = {}): Promise<ScalingSpeed> {
+/** A 1-minute load per CPU above this before measuring: something else is running. */
+export const BUSY_LOAD = 0.5;
+
+export async function measureScalingSpeed(study: Study, profile: Profile, dirs: SweepDirs, opts: { log?: (line: string) => void; settleSeconds?: number } = {}): Promise<ScalingSpeed> {
   const log = opts.log ?? (() => {});
   const settings = scaleOf(study, profile).speed;
   if (!settings) throw new Error(`${study.name}: no speed settings at profile ${profile}`);
   const t0 = Date.now();
-  const before = loadPerCpu();
-  if (before > 0.5) log(`${study.name}: the machine is busy (1-minute load ${before.toFixed(2)} per CPU): speeds will be low, and recorded with that load`);
+  // Right after a sweep the 1-minute load average still counts its finished jobs: let it settle (at most
+  // opts.settleSeconds; smoke, in CI: not at all) so that "busy" means other work, not the echo of ours.
+  let before = loadPerCpu();
+  for (let waited = 0; before > BUSY_LOAD && waited < (opts.settleSeconds ?? (profile === 'smoke' ? 0 : 180)); waited += 10) {
+    if (waited === 0) log(`${study.name}: waiting for the load to settle (1-minute load ${before.toFixed(2)} per CPU)`);
+    await new Promise((r) => setTimeout(r, 10_000));
+    before = loadPerCpu();
+  }
+  if (before > BUSY_LOAD) log(`${study.name}: the machine is busy (1-minute load ${before.toFixed(2)} per CPU): speeds will be low, and recorded with that load`);
   const rows = measuredRows(study);
   const runs: LoadedRun[] = [];
   try {
