@@ -383,7 +383,8 @@ export function scalingConclusions(res: ScalingResults): string[] {
       );
       // How far the study's one weight is from each family's best: the FID verdicts above are at that weight.
       const far = bests.flatMap((b) => (['crossflow', 'baseline'] as const).map((family) => {
-        const at = cfgCurve(res.sizes.find((s) => s.size === b.size)![family], `${res.study.name}:cfg:${res.sizes.find((s) => s.size === b.size)![family].results.row.name}`).find((p) => p.cfg === res.study.cfg);
+        const row = res.sizes.find((s) => s.size === b.size)![family];
+        const at = cfgCurve(row, `${res.study.name}:cfg:${row.results.row.name}`).find((p) => p.cfg === res.study.cfg);
         const best = b[family]!;
         return at && best.cfg !== res.study.cfg ? `${FAMILY_LABEL[family]} ${b.size} ${formatSummary(at.stats.fid, 'fid', false)} at w = ${res.study.cfg} against ${formatSummary(best.stats.fid, 'fid', false)} at w = ${best.cfg}` : null;
       })).filter((x): x is string => x !== null);
@@ -516,12 +517,13 @@ export async function writeScalingReport(study: Study, profile: Profile, dirs: S
   const rel: Record<string, string | null> = {};
   if ((opts.figures ?? true) && hasResults(res)) {
     const prefix = `${study.name}${profile === 'small' ? '' : `-${profile}`}`;
+    const speed = speedOf(res); // read once
     const figs: Array<[string, PlotlyFigure | Buffer | null]> = [
       ['vs-params', paramsFigure(res)],
       ['vs-steps', stepsFigure(res)],
       ['vs-nfe', hasSampling(res) ? nfeFigure(res) : null],
       ['vs-cfg', hasSampling(res) && cfgRows(res).length ? cfgFigure(res) : null],
-      ['speed', speedOf(res) ? speedFigure(speedOf(res)!) : null],
+      ['speed', speed ? speedFigure(speed) : null],
       ['samples', await sampleGrid(res.base)],
     ];
     for (const [name, fig] of figs) {
