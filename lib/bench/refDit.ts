@@ -1,6 +1,7 @@
 // The `ref-dit` workload: one flow-matching training step of a 7.38M-parameter DiT, exactly as the
 // project's PyTorch reference defines it (model, batch, AdamW, timing rule), so the two can be compared.
 import * as tf from '@tensorflow/tfjs';
+import { median } from 'simple-statistics';
 import { currentBackend, initBackend } from '../backend/select';
 import { loadBlas, NO_TRANS } from '../backend/native/blas';
 import { FlowTransformerConfig, flowTransformer } from '../models/flowTransformer';
@@ -64,20 +65,17 @@ export function refDitForwardFlops(cfg: FlowTransformerConfig, batch: number): n
   return 2 * batch * (T * perTokenMacs + attentionMacs + perSampleMacs + ioMacs);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+export interface RefDitStep {
+  /** One training step (forward, backward, AdamW update); returns the loss it read back. */
+  step: () => number;
+  params: number;
+  dispose: () => void;
 }
 
-/** Builds the model, runs warm-up + timed steps, and reports wall-clock medians (and a kernel profile). */
-export async function runRefDitBench(opts: RefDitOptions = {}): Promise<RefDitResult> {
-  const report = currentBackend() ?? (await initBackend());
-  const batch = opts.batch ?? 32;
-  const warmup = opts.warmup ?? 3;
-  const steps = opts.steps ?? 20;
+/** The ref-dit model, optimiser and data, ready to step; the caller disposes it. */
+export function createRefDitStep(batch = 32, seed = 0): RefDitStep {
   const cfg = REF_DIT_CONFIG;
-  const params = new ParamStore(opts.seed ?? 0);
+  const params = new ParamStore(seed);
   const model = flowTransformer(cfg, params);
   const optimizer = new AdamW({ lr: 1e-4, beta1: 0.9, beta2: 0.9, weightDecay: 0.03 });
   const vars = params.list();
@@ -99,6 +97,25 @@ export async function runRefDitBench(opts: RefDitOptions = {}): Promise<RefDitRe
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   };
+  return {
+    step,
+    params: params.count(),
+    dispose: () => {
+      optimizer.dispose();
+      params.dispose();
+      tf.dispose([z0, z1, target]);
+    },
+  };
+}
+
+/** Builds the model, runs warm-up + timed steps, and reports wall-clock medians (and a kernel profile). */
+export async function runRefDitBench(opts: RefDitOptions = {}): Promise<RefDitResult> {
+  const report = currentBackend() ?? (await initBackend());
+  const batch = opts.batch ?? 32;
+  const warmup = opts.warmup ?? 3;
+  const steps = opts.steps ?? 20;
+  const cfg = REF_DIT_CONFIG;
+  const { step, params, dispose } = createRefDitStep(batch, opts.seed ?? 0);
 
   let lossFirst = NaN;
   for (let i = 0; i < warmup; i++) {
@@ -140,7 +157,7 @@ export async function runRefDitBench(opts: RefDitOptions = {}): Promise<RefDitRe
     backend: report.backend,
     blas_threads: report.blasThreads,
     batch,
-    params: params.count(),
+    params,
     warmup,
     steps,
     step_ms_median: round(median(times), 2),
@@ -152,9 +169,7 @@ export async function runRefDitBench(opts: RefDitOptions = {}): Promise<RefDitRe
     loss_last: lossLast,
     profile,
   };
-  optimizer.dispose();
-  params.dispose();
-  tf.dispose([z0, z1, target]);
+  dispose();
   return result;
 }
 

@@ -5,11 +5,13 @@
 //            selector reads them (so a later `crossflow train --preset X` starts on the faster one)
 //   sampling images per second of the sampler (quickstart model, 50 Euler steps) with and without guidance
 //   sgemm    OpenBLAS's matrix-product ceiling (native only)
+//   gemms    the ref-dit step's matrix products by shape: time inside the step against alone (native only)
 import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BACKEND_CHOICES, BackendChoice, initBackend, installedTensorflow, measureBackends, saveMeasurements } from '../../backend/select';
 import { measureSgemmPeak, RefDitResult, runRefDitBench } from '../../bench/refDit';
+import { GemmsResult, runGemmsBench } from '../../bench/gemms';
 import { runSamplingBench, SamplingBenchResult } from '../../bench/sampling';
 import { trainStepWorkload } from '../../bench/trainStep';
 import { checkOutputFile, invalidValue } from '../../errors';
@@ -18,7 +20,7 @@ import { quickstartConfig } from '../../notebooks/quickstart';
 import { info, printReport } from '../report';
 import { positiveInt } from '../parse';
 
-export const WORKLOADS = ['ref-dit', 'presets', 'sampling', 'sgemm'] as const;
+export const WORKLOADS = ['ref-dit', 'presets', 'sampling', 'sgemm', 'gemms'] as const;
 /** The quickstart notebook's training step (`small` + QUICKSTART_RECIPE), a row of `bench presets`. */
 export const QUICKSTART_ROW = 'small+quickstart';
 
@@ -102,6 +104,17 @@ export function register(program: Command): void {
         }
         result = { workload, runs, measured_at: new Date().toISOString() };
         human = () => runs.map((r) => `${r.backend.padEnd(10)} guided (${r.guided.guidance}, w=${r.guided.cfg}) ${r.guided.images_per_second} images/s   unguided ${r.unguided.images_per_second} images/s   (${r.images} images x ${r.steps} steps, batch ${r.batch})`).join('\n');
+      } else if (workload === 'gemms') {
+        const backend = await initBackend(backends ? backends[0] : 'native');
+        if (backend.backend !== 'native') throw invalidValue('--backend', backend.backend, 'native (the gemms benchmark records OpenBLAS calls)');
+        info(`gemms: ref-dit, ${opts.warmup} warm-up + ${opts.steps ?? 5} recorded steps, batch ${opts.batch ?? 32}; then each shape alone`);
+        const r: GemmsResult = await runGemmsBench({ steps: opts.steps ?? 5, warmup: opts.warmup, batch: opts.batch ?? 32 });
+        result = { ...r, measured_at: new Date().toISOString() };
+        human = () => [
+          `step ${r.step_ms_median} ms; its products ${r.gemm_in_step_ms} ms inside the step, ${r.gemm_alone_ms} ms alone (${r.gflop_per_step} GFLOP); one-row sums (bias gradients) ${r.reductions_in_step_ms} ms`,
+          `${'op'.padEnd(3)} ${'m x n x k'.padEnd(16)} ${'calls'.padStart(5)} ${'in step'.padStart(9)} ${'alone'.padStart(9)} ${'GFLOP/s alone'.padStart(14)}`,
+          ...r.shapes.map((s) => `${(s.transA ? 'T' : 'N') + (s.transB ? 'T' : 'N')}  ${`${s.m}x${s.n}x${s.k}`.padEnd(16)} ${String(s.calls).padStart(5)} ${s.in_step_ms.toFixed(3).padStart(9)} ${s.alone_ms.toFixed(3).padStart(9)} ${String(s.alone_gflops).padStart(14)}`),
+        ].join('\n');
       } else if (workload === 'ref-dit' && backends && backends.length > 1) {
         const runs: RefDitResult[] = [];
         for (const b of backends) {
