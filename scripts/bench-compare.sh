@@ -5,7 +5,8 @@
 # beside them when a Python with torch and the reference script are given.
 #   bash scripts/bench-compare.sh BASE [rounds=3] [name=compare]
 #   env: CROSSFLOW_TORCH_PYTHON (a python with torch), CROSSFLOW_TORCH_REFERENCE (torch_reference.py)
-# The BASE tree gets this checkout's benchmark harness (lib/bench/, lib/cli/commands/bench.ts) so both
+# The BASE tree gets this checkout's benchmark harness (lib/bench/, lib/cli/commands/bench.ts, and the modules
+# it imports that older trees lack or have older: lib/cli/parse.ts, lib/sampling/speed.ts) so both
 # sides time the same workloads. Writes results/bench/NAME.json and, from it, NAME.md; prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,8 @@ ln -s "$PWD/node_modules" "$work/base/node_modules"
 cp -r datasets/autoencoders/. "$work/base/datasets/autoencoders/"
 cp lib/bench/*.ts "$work/base/lib/bench/"
 cp lib/cli/commands/bench.ts "$work/base/lib/cli/commands/bench.ts"
+cp lib/cli/parse.ts "$work/base/lib/cli/parse.ts"
+cp lib/sampling/speed.ts "$work/base/lib/sampling/speed.ts"
 mkdir -p "$work/base/.cache" && [ -d .cache/tensorflow ] && ln -s "$PWD/.cache/tensorflow" "$work/base/.cache/tensorflow"
 # A base that has the fused-kernel addon gets it built, as its set-up would (else it would run without it).
 if [ -f "$work/base/lib/backend/native/addon/binding.gyp" ]; then
