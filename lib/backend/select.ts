@@ -154,9 +154,8 @@ async function activate(choice: BackendChoice): Promise<void> {
       const { registerNativeBackend } = require('./native/register') as typeof import('./native/register');
       const blas = registerNativeBackend();
       if (!(await tf.setBackend('native'))) throw new Error('the native backend failed to start');
-      const { fusedAddon, hugePages } = require('./native/register') as typeof import('./native/register'); // eslint-disable-line @typescript-eslint/no-require-imports
-      const pages = hugePages ? '; wasm heap on 2 MiB pages' : '';
-      extra = { blasThreads: blas.threads, blasLibrary: blas.library, fusedKernels: fusedAddon.addon ? `loaded (adaLN, GELU, self-attention: lib/backend/native/addon)${pages}` : `not used: ${fusedAddon.reason}` };
+      const { fusedAddon } = require('./native/register') as typeof import('./native/register'); // eslint-disable-line @typescript-eslint/no-require-imports
+      extra = { blasThreads: blas.threads, blasLibrary: blas.library, fusedKernels: fusedAddon.addon ? 'loaded (adaLN, GELU, self-attention: lib/backend/native/addon)' : `not used: ${fusedAddon.reason}` };
       break;
     }
     case 'wasm': {

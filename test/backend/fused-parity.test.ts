@@ -3,11 +3,10 @@
 // forward and backward, leak checks, and the addon's own checks on bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { initBackend } from '../../lib/backend/select';
-import { fusedAddon, hugePages, nativeKernelSources } from '../../lib/backend/native/register';
+import { fusedAddon, nativeKernelSources } from '../../lib/backend/native/register';
 import { FUSED } from '../../lib/backend/fusedKernels';
 import { ADDON_FUNCTIONS, missingAddonFunctions } from '../../lib/backend/native/loadAddon';
 import { adaLayerNorm, gatedResidual, gelu } from '../../lib/nn/layers';
@@ -220,23 +219,4 @@ test('the addon names the argument whose length is wrong, and writes nothing', a
   assert.deepEqual([...y], [7, 7, 7, 7, 7, 7]);
   assert.throws(() => addon.geluBackward(new Float32Array(4), new Float32Array(4), new Float32Array(3)), /geluBackward: dx has 3 elements, expected 4/);
   assert.throws(() => addon.attentionForward(new Float32Array(12), null, new Float32Array(4), new Float32Array(4), 1, 2, 1, 0), /dh must be a positive integer/);
-});
-
-test('the wasm heap is asked for huge pages where Linux offers them, and the call checks its arguments', async (t) => {
-  if (skip) return t.skip(skip);
-  const addon = fusedAddon.addon!;
-  const setting = '/sys/kernel/mm/transparent_hugepage/enabled';
-  // madvise(MADV_HUGEPAGE) works in the `always` and `madvise` modes; `never` (or no THP at all) refuses it
-  const offered = fs.existsSync(setting) && !/\[never\]/.test(fs.readFileSync(setting, 'utf8'));
-  assert.equal(hugePages, offered, `${setting}: ${fs.existsSync(setting) ? fs.readFileSync(setting, 'utf8').trim() : 'absent'}`);
-  if (offered) {
-    // the heap's mapping now carries the kernel's `hg` (huge pages advised) flag, over at least the heap's bytes
-    const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
-    const advised = fs.readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)
-      .filter((m) => /^VmFlags:.* hg\b/m.test(m))
-      .map((m) => Number(/^Size:\s+(\d+) kB/m.exec(m)![1]) * 1024);
-    assert.ok(advised.some((bytes) => bytes >= heap), `a mapping of at least ${heap} bytes advised; advised: ${advised.join(', ')}`);
-  }
-  assert.throws(() => addon.adviseHugePages(new Float32Array(4) as unknown as ArrayBuffer, 4096), /adviseHugePages: heap must be an ArrayBuffer/);
-  assert.throws(() => addon.adviseHugePages(new ArrayBuffer(8), 0), /adviseHugePages: bytes must be a positive integer/);
 });

@@ -16,8 +16,6 @@ export interface FusedAddon {
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   attentionForward(qkv: Float32Array, mask: Float32Array | null, out: Float32Array, probs: Float32Array, B: number, T: number, H: number, dh: number): void;
   attentionBackward(qkv: Float32Array, probs: Float32Array, dout: Float32Array, dqkv: Float32Array, B: number, T: number, H: number, dh: number): void;
-  /** Asks Linux for 2 MiB pages over `bytes` from the heap's start; 0 when advised, -1 where it cannot be. */
-  adviseHugePages(heap: ArrayBuffer, bytes: number): number;
 }
 
 export const ADDON_FILE = path.join(__dirname, 'addon', 'build', 'Release', 'crossflow_kernels.node');
@@ -25,7 +23,7 @@ export const ADDON_FILE = path.join(__dirname, 'addon', 'build', 'Release', 'cro
 /** Every function this code calls: a build from older sources lacks some, and is not used (the set-up rebuilds it). */
 export const ADDON_FUNCTIONS: ReadonlyArray<keyof FusedAddon> = [
   'setThreads', 'blasThreads', 'adalnForward', 'adalnBackward', 'gatedResidualForward', 'gatedResidualBackward', 'adamw',
-  'geluForward', 'geluBackward', 'attentionForward', 'attentionBackward', 'adviseHugePages',
+  'geluForward', 'geluBackward', 'attentionForward', 'attentionBackward',
 ];
 
 /** What native step times depend on from the addon: which build is used, or 'off' (for .cache/backend-timings.json). */

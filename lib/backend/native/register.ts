@@ -41,22 +41,6 @@ function install(config: tf.KernelConfig): void {
   tf.registerKernel({ ...config, setupFunc: previous?.setupFunc, disposeFunc: previous?.disposeFunc });
 }
 
-/** The wasm32 heap can never span more than 4 GiB: the range huge pages are asked for. */
-const WASM32_ADDRESS_SPACE = 2 ** 32;
-
-/** Whether the wasm heap got 2 MiB pages (null: not asked, the addon is not loaded). */
-export let hugePages: boolean | null = null;
-
-/**
- * Asks for transparent huge pages over the wasm heap before the model fills it: the products' megabyte
- * operands then cost far fewer TLB misses (the ref-dit step about 4% faster: results/bench/README.md).
- */
-function adviseHugePages(backend: tf.KernelBackend): void {
-  const heap = (backend as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer;
-  if (!fusedAddon.addon || !(heap instanceof ArrayBuffer)) return;
-  hugePages = fusedAddon.addon.adviseHugePages(heap, WASM32_ADDRESS_SPACE) === 0;
-}
-
 export function registerNativeBackend(): BlasInfo {
   if (registered) return registered;
   const blasInfo = loadBlas();
@@ -76,7 +60,6 @@ export function registerNativeBackend(): BlasInfo {
     for (const listener of process.listeners('unhandledRejection')) {
       if (!before.unhandledRejection.includes(listener)) process.removeListener('unhandledRejection', listener);
     }
-    adviseHugePages(backend);
     return backend;
   }, 1);
   tf.copyRegisteredKernels('wasm', 'native');

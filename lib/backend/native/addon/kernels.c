@@ -4,15 +4,12 @@
 // (OpenBLAS's own pool spins in sched_yield between calls, stealing the core the JS thread needs).
 // The attention's per-head products are strided sgemm calls on the packed qkv, so heads are never
 // transposed; inside the pool's threads OpenBLAS runs single-threaded.
-#define _DEFAULT_SOURCE // madvise's MADV_HUGEPAGE under -std=c11
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <cblas.h>
 #include <node_api.h>
 
@@ -594,37 +591,6 @@ static napi_value blas_threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// adviseHugePages(heap, bytes): asks Linux for 2 MiB pages over `bytes` from the start of the wasm heap's
-// ArrayBuffer (the wasm memory's whole address range, so pages the heap grows into later are covered too).
-// With 4 KiB pages the step's products walk megabyte operands through the TLB; with huge pages the ref-dit
-// step is about 4% faster (results/bench/README.md). Only pages touched later become huge. Returns
-// madvise's result: 0, or -1 where the kernel refuses (no transparent huge pages): nothing changes then.
-static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
-  call c = {.env = env};
-  if (!get_args(&c, info, 2, "adviseHugePages")) return NULL;
-  void *data = NULL;
-  size_t length = 0;
-  bool is_buffer = false;
-  if (napi_is_arraybuffer(env, c.argv[0], &is_buffer) != napi_ok || !is_buffer ||
-      napi_get_arraybuffer_info(env, c.argv[0], &data, &length) != napi_ok) {
-    throw_error(env, "adviseHugePages: heap must be an ArrayBuffer");
-    return NULL;
-  }
-  long bytes = int_arg(&c, 1, "bytes");
-  if (c.failed) return NULL;
-  int rc = -1;
-#ifdef MADV_HUGEPAGE
-  const uintptr_t huge = (uintptr_t)1 << 21;
-  uintptr_t begin = ((uintptr_t)data + huge - 1) & ~(huge - 1);
-  uintptr_t end = ((uintptr_t)data + (uintptr_t)bytes) & ~(huge - 1);
-  // ENOMEM only says part of the range is not mapped (beyond the reservation): the mapped part is advised.
-  if (end > begin) rc = madvise((void *)begin, end - begin, MADV_HUGEPAGE) == 0 || errno == ENOMEM ? 0 : -1;
-#endif
-  napi_value out;
-  napi_create_int32(env, rc, &out);
-  return out;
-}
-
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     {"blasThreads", NULL, blas_threads, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -638,7 +604,6 @@ NAPI_MODULE_INIT() {
     {"geluBackward", NULL, gelu_backward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionForward", NULL, attention_forward, NULL, NULL, NULL, napi_enumerable, NULL},
     {"attentionBackward", NULL, attention_backward, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
