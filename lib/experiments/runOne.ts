@@ -6,6 +6,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lockfile from 'proper-lockfile';
+import { lockOptions } from './lock';
 import { currentBackend } from '../backend/select';
 import { REPO_ROOT } from '../paths';
 import { generate, LoadedRun, loadRun } from '../sampling/generate';
@@ -110,7 +111,7 @@ export interface RunOptions {
 export async function withTrainedRun<T>(run: PlannedRun, opts: RunOptions, work: (trained: TrainResult) => Promise<T>): Promise<T> {
   const log = opts.log ?? (() => {});
   fs.mkdirSync(run.runDir, { recursive: true });
-  const release = await lockfile.lock(run.runDir, { lockfilePath: `${run.runDir}.lock`, stale: 10_000, update: 5_000, retries: { retries: 8640, minTimeout: 10_000, maxTimeout: 10_000 } });
+  const release = await lockfile.lock(run.runDir, { ...lockOptions(run.runDir), retries: { retries: 8640, minTimeout: 10_000, maxTimeout: 10_000 } });
   try {
     const total = totalSteps(run.config);
     const summaryFile = path.join(run.runDir, 'summary.json');

@@ -5,6 +5,7 @@
 // run directory's lock while it works, and `<runDir>.exit` with the exit code and the log.
 import * as fs from 'fs';
 import * as lockfile from 'proper-lockfile';
+import { lockOptions } from './lock';
 import type { Profile } from '../notebooks/profile';
 import { PlannedRun, planStudy, SweepDirs } from './plan';
 import { writeFileAtomic } from './runOne';
@@ -51,7 +52,7 @@ export function lastLines(file: string, n = 8): string {
 /** Whether some process (here or on a node sharing the folder) holds the run directory's lock now. */
 export function runLockHeld(runDir: string): boolean {
   try {
-    return lockfile.checkSync(runDir, { lockfilePath: `${runDir}.lock`, stale: 10_000, realpath: false });
+    return lockfile.checkSync(runDir, { ...lockOptions(runDir), realpath: false });
   } catch {
     return false;
   }

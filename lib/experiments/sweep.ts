@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as lockfile from 'proper-lockfile';
+import { lockOptions } from './lock';
 import { CrossflowError } from '../errors';
 import { loadOrTrainAutoencoder } from '../trainingData/latents';
 import { REPO_ROOT } from '../paths';
@@ -81,10 +82,10 @@ export async function lockStudy(study: Study, dirs: SweepDirs): Promise<() => Pr
   const dir = path.join(dirs.results, study.name);
   fs.mkdirSync(dir, { recursive: true });
   try {
-    return await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 10_000, update: 5_000 });
+    return await lockfile.lock(dir, lockOptions(dir));
   } catch (err) {
     if ((err as { code?: string }).code === 'ELOCKED')
-      throw new CrossflowError(`another sweep of '${study.name}' is running on ${dir} (lock ${dir}.lock); wait for it to finish, or stop it: its finished runs are kept and this command resumes the rest (a lock left by a killed sweep goes stale within 10 s)`);
+      throw new CrossflowError(`another sweep of '${study.name}' is running on ${dir} (lock ${dir}.lock); wait for it to finish, or stop it: its finished runs are kept and this command resumes the rest (a lock left by a killed sweep goes stale within a minute)`);
     throw err;
   }
 }

@@ -13,7 +13,7 @@ import { genevalScores } from '../eval/geneval/score';
 import { judgeShapes, loadJudge } from '../eval/judges/index';
 import { evaluateShapesImages } from '../eval/shapesEval';
 import type { Solver } from '../flow/solver';
-import { generate, LoadedRun, loadRun } from '../sampling/generate';
+import { generateYielding, LoadedRun, loadRun } from '../sampling/generate';
 import { singleObjectRow } from './singleObject';
 
 /** How many samples an evaluation draws (experiments/scale.ts sets them per run profile). */
@@ -75,10 +75,10 @@ export async function evaluateRun(run: LoadedRun, sizes: EvalSizes, cfg: number,
   const steps = sizes.sampleSteps;
   const scenes = generateShapes({ split: 'test', count: sizes.fidCount, seed: 0, size: run.config.data.imageSize });
   const captions = scenes.map((s) => s.caption);
-  const g = generate(run, captions, { seed, cfg, steps, solver });
+  const g = await generateYielding(run, captions, { seed, cfg, steps, solver });
   const shapes = await evaluateShapesImages(g.images.map((im, i) => ({ ...im, caption: captions[i] })), { realCount: sizes.realCount });
   const prompts = genevalPrompts({ perTask: sizes.genevalPerTask }).flatMap((p) => Array.from({ length: sizes.genevalSamples }, () => p));
-  const ge = generate(run, prompts.map((p) => p.prompt), { seed: seed + 1, cfg, steps, solver });
+  const ge = await generateYielding(run, prompts.map((p) => p.prompt), { seed: seed + 1, cfg, steps, solver });
   const { model } = await loadJudge('shapes');
   const { objects } = await judgeShapes(model, ge.images);
   const geneval = genevalScores(prompts, objects, ge.images[0].width);
@@ -113,11 +113,11 @@ export async function evaluateRunDir(
     const scenes = generateShapes({ split: 'test', count: opts.count, seed: 0, size: run.config.data.imageSize });
     const captions = scenes.map((s) => s.caption);
     log(`sampling ${captions.length} test captions from ${dir} (step ${run.step})`);
-    const g = generate(run, captions, { seed: opts.seed ?? 0, cfg: opts.cfg });
+    const g = await generateYielding(run, captions, { seed: opts.seed ?? 0, cfg: opts.cfg });
     const prompts = genevalPrompts();
     const expanded = prompts.flatMap((p) => Array.from({ length: opts.genevalSamples }, () => p));
     log(`sampling ${expanded.length} GenEval-style prompt images`);
-    const ge = generate(run, expanded.map((p) => p.prompt), { seed: (opts.seed ?? 0) + 1, cfg: opts.cfg });
+    const ge = await generateYielding(run, expanded.map((p) => p.prompt), { seed: (opts.seed ?? 0) + 1, cfg: opts.cfg });
     const sampleSeconds = (Date.now() - t0) / 1000;
     const out = path.join(dir, 'eval-samples');
     fs.mkdirSync(out, { recursive: true });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sampleForCaption } from '../data/shapes/generate';
 import { COLORS, SHAPES, colorShapePairs } from '../data/shapes/world';
 import { judgeShapes, loadJudge } from '../eval/judges/index';
-import { generate, LoadedRun, SampleOptions } from '../sampling/generate';
+import { generateYielding, LoadedRun, SampleOptions } from '../sampling/generate';
 
 export interface SingleObjectResult {
   prompts: number;
@@ -58,7 +58,7 @@ export async function singleObjectAccuracy(run: LoadedRun, prompts: string[], sa
   const all = prompts.flatMap((p) => Array.from({ length: samplesPerPrompt }, () => p));
   const { startT, ...sampling } = opts;
   const start = startT ? { t: startT, images: all.map((p, index) => sampleForCaption(p, { seed: opts.seed ?? 0, index, size: run.config.data.imageSize })) } : undefined;
-  const g = generate(run, all, { ...sampling, start });
+  const g = await generateYielding(run, all, { ...sampling, start });
   const { model } = await loadJudge('shapes');
   const { objects } = await judgeShapes(model, g.images);
   let right = 0, color = 0, shape = 0, one = 0;

@@ -16,6 +16,7 @@ import type { TextEncoder } from '../text/encoder';
 import { loadTextEncoder } from '../text/registry';
 import type { TrainConfig } from '../config/schema';
 import { normals } from '../data/rng';
+import { yieldToEventLoop } from '../eventLoop';
 import { assignFrom, CheckpointFile, readCheckpoint } from '../nn/checkpoint';
 import { CheckpointMeta, checkpointPath, keptCheckpointPath, keptSteps } from '../train/trainer';
 import { loadOrTrainAutoencoder, TrainedAutoencoder } from '../trainingData/latents';
@@ -205,8 +206,8 @@ export function generateFrom(run: LoadedRun, z0: tf.Tensor4D, prompts: string[],
   return { images, guidance: mode, cfg: w, steps, solver };
 }
 
-/** Samples one image per prompt, in batches. */
-export function generate(run: LoadedRun, prompts: string[], opts: SampleOptions = {}, batch = 64): GeneratedImages {
+/** The batches of `generate`, one at a time: each `next()` samples the next batch of prompts. */
+function* generateBatches(run: LoadedRun, prompts: string[], opts: SampleOptions, batch: number): Generator<void, GeneratedImages> {
   const seed = opts.seed ?? 0;
   if (opts.start && opts.start.images.length !== prompts.length) throw invalidValue('start.images', `${opts.start.images.length} images`, `one per prompt (${prompts.length})`);
   let out: GeneratedImages | null = null;
@@ -224,9 +225,32 @@ export function generate(run: LoadedRun, prompts: string[], opts: SampleOptions 
     z0.dispose();
     if (!out) out = g;
     else out.images.push(...g.images);
+    if (i + batch < prompts.length) yield;
   }
   if (!out) throw invalidValue('prompts', '[]', 'at least one prompt');
   return out;
+}
+
+/** Samples one image per prompt, in batches. */
+export function generate(run: LoadedRun, prompts: string[], opts: SampleOptions = {}, batch = 64): GeneratedImages {
+  const batches = generateBatches(run, prompts, opts, batch);
+  for (;;) {
+    const r = batches.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `generate`, letting the event loop run between batches (the same images): long evaluations inside a
+ * run-directory lock must let its refresh timer run (lib/experiments/lock.ts), and a tslab kernel its I/O.
+ */
+export async function generateYielding(run: LoadedRun, prompts: string[], opts: SampleOptions = {}, batch = 64): Promise<GeneratedImages> {
+  const batches = generateBatches(run, prompts, opts, batch);
+  for (;;) {
+    const r = batches.next();
+    if (r.done) return r.value;
+    await yieldToEventLoop();
+  }
 }
 
 /** Interpolation between two prompts' sampled latents: z_a + (z_b - z_a) i / (n + 1), i = 0..n+1, no renormalisation. */

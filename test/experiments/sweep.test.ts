@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BEYOND_TABLE3, STUDIES, TABLE3_STUDIES } from '../../lib/experiments/studies/index';
+import { LOCK_STALE_MS, lockOptions } from '../../lib/experiments/lock';
 import { resultFiles, withoutTiming } from './resultFiles';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -90,7 +91,12 @@ test('a sweep killed partway, then resumed, ends with the result files of an uni
   assert.ok(killedMidRun, 'the sweep was killed with a half-trained run');
   const partial = fs.existsSync(results) ? resultFiles(results) : [];
   assert.ok(partial.length < resultFiles(clean).length, 'killed before the end');
-  await new Promise((r) => setTimeout(r, 11_000)); // the killed sweep's locks go stale
+  // The killed sweep's locks go stale once nobody has refreshed them for LOCK_STALE_MS: age them by that
+  // much rather than wait it out.
+  const locks = [results, runs].flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.lock')).map((f) => path.join(d, f)) : []));
+  assert.ok(locks.length > 0, 'the killed sweep left its locks');
+  const past = new Date(Date.now() - LOCK_STALE_MS - 1_000);
+  for (const l of locks) fs.utimesSync(l, past, past);
   ablate(args);
   const resumed = resultFiles(results);
   assert.deepEqual(resumed, resultFiles(clean));
@@ -102,7 +108,7 @@ test('a second sweep of the same study on the same folder is refused with a clea
   const lockfile = await import('proper-lockfile');
   const dir = path.join(base, 'results', 'encoder');
   fs.mkdirSync(dir, { recursive: true });
-  const release = await lockfile.lock(dir, { lockfilePath: `${dir}.lock`, stale: 10_000, update: 5_000 });
+  const release = await lockfile.lock(dir, lockOptions(dir));
   try {
     assert.throws(() => ablate(['encoder', '--profile', 'smoke', '--results-dir', path.join(base, 'results'), '--runs-dir', path.join(base, 'runs')]), (e: { stderr: string }) => /another sweep of 'encoder' is running/.test(e.stderr));
   } finally {

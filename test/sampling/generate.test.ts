@@ -11,7 +11,7 @@ import { presetConfig } from '../../lib/models/presets';
 import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/config/overrides';
 import { normals } from '../../lib/data/rng';
-import { generate, generateFrom, imageLatents, interpolate, loadRun, sourceLatents } from '../../lib/sampling/generate';
+import { generate, generateFrom, generateYielding, imageLatents, interpolate, loadRun, sourceLatents } from '../../lib/sampling/generate';
 import { train } from '../../lib/train/trainer';
 
 // A tiny run on random 8x8x4 "latents" (the sampler does not care what the latents mean); its
@@ -73,6 +73,30 @@ test('indicator guidance: w = 1 is the unguided sampler, w = 3 differs; no tenso
     const line = Array.from(za, (v, k) => v + (zb[k] - v) * (i / (n + 1)));
     assert.ok(maxDiff(row(i), line) < 1e-5, `row ${i} lies at ${i}/${n + 1} of the way`);
   }
+  run.dispose();
+});
+
+test('generateYielding draws the same images as generate and lets the event loop run between batches', async () => {
+  await initBackend();
+  const run = await loadRun(await tinyRun([]));
+  const prompts = ['a red circle', 'two blue squares', 'a green triangle', 'one yellow circle', 'a purple square'];
+  const before = tf.memory().numTensors;
+  const sync = generate(run, prompts, { seed: 2 }, 2); // batches of 2, 2 and 1
+  let turns = 0;
+  let waiting = true;
+  const tick = (): void => {
+    turns += 1;
+    if (waiting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const yielding = await generateYielding(run, prompts, { seed: 2 }, 2);
+  waiting = false;
+  // The event loop ran between the three batches (the timer that refreshes a run-directory lock needs it).
+  assert.ok(turns >= 2, `${turns} turns of the event loop`);
+  assert.equal(yielding.images.length, prompts.length);
+  yielding.images.forEach((im, i) => assert.ok(same(im.rgb, sync.images[i].rgb), `image ${i}`));
+  assert.equal(tf.memory().numTensors, before);
+  await assert.rejects(generateYielding(run, [], {}), /prompts/);
   run.dispose();
 });
 
