@@ -52,28 +52,42 @@ export async function loadRun(dir: string, opts: { ema?: boolean; step?: number 
   if (!fs.existsSync(file)) throw new CrossflowError(`--run ${dir} has no checkpoint.ckpt; train one with: npx crossflow train --preset small --out ${dir}`);
   const ck = readCheckpoint<CheckpointMeta>(file);
   const config = completeConfig(ck.meta.config);
+  const run = await buildRun(dir, config, ck.meta.step);
+  try {
+    const useEma = opts.ema ?? true;
+    assignFrom(ck as CheckpointFile<unknown>, [...run.models.params.vars].map(([n, v]) => [useEma ? `ema/${n}` : n, v]), file);
+    const badFile = path.join(dir, 'bad.ckpt');
+    if (fs.existsSync(badFile)) {
+      const b = readCheckpoint<CheckpointMeta>(badFile);
+      // The under-trained model must be from before the weights loaded: a kept step at or before it has none.
+      if (b.meta.step < ck.meta.step) run.bad = new Map([...b.tensors].map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
+    }
+  } catch (err) {
+    run.dispose();
+    throw err;
+  }
+  return run;
+}
+
+/**
+ * A run of `config` with freshly initialised weights and no under-trained model: the autoencoder, text
+ * encoder and models that `loadRun` then fills from a checkpoint (and `untrainedRun` times as they are).
+ * Its dispose also frees whatever `bad` holds when it is called.
+ */
+export async function buildRun(dir: string, config: TrainConfig, step: number): Promise<LoadedRun> {
   const autoencoder = await loadOrTrainAutoencoder({ ...config.autoencoder }, 0, config.data.imageSize);
   const text = await loadTextEncoder(config.text.encoder);
-  const L = config.data.imageSize / 4;
-  const models = buildModels(config, { size: L, channels: config.autoencoder.latentChannels }, { tokens: text.maxTokens, dim: text.dim });
-  const useEma = opts.ema ?? true;
-  assignFrom(ck as CheckpointFile<unknown>, [...models.params.vars].map(([n, v]) => [useEma ? `ema/${n}` : n, v]), file);
-  let bad: Map<string, tf.Tensor> | null = null;
-  const badFile = path.join(dir, 'bad.ckpt');
-  if (fs.existsSync(badFile)) {
-    const b = readCheckpoint<CheckpointMeta>(badFile);
-    // The under-trained model must be from before the weights loaded: a kept step at or before it has none.
-    if (b.meta.step < ck.meta.step) bad = new Map([...b.tensors].map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
-  }
-  return {
-    dir, config, step: ck.meta.step, models, text, autoencoder, bad,
+  const models = buildModels(config, { size: config.data.imageSize / 4, channels: config.autoencoder.latentChannels }, { tokens: text.maxTokens, dim: text.dim });
+  const run: LoadedRun = {
+    dir, config, step, models, text, autoencoder, bad: null,
     dispose: () => {
       models.dispose();
       text.dispose();
       autoencoder.ae.params.dispose();
-      if (bad) tf.dispose([...bad.values()]);
+      if (run.bad) tf.dispose([...run.bad.values()]);
     },
   };
+  return run;
 }
 
 export interface SampleOptions {

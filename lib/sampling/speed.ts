@@ -3,29 +3,16 @@
 // (and a benchmark of six sizes needs no six trainings).
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config/schema';
-import { buildModels } from '../models/crossflow';
-import { loadTextEncoder } from '../text/registry';
-import { loadOrTrainAutoencoder } from '../trainingData/latents';
-import { generate, LoadedRun } from './generate';
+import { buildRun, generate, LoadedRun } from './generate';
 
 /** A run of `config` with freshly initialised weights, shaped as `loadRun` returns it. */
 export async function untrainedRun(config: TrainConfig, label = '(untrained model)'): Promise<LoadedRun> {
-  const autoencoder = await loadOrTrainAutoencoder({ ...config.autoencoder }, 0, config.data.imageSize);
-  const text = await loadTextEncoder(config.text.encoder);
-  const models = buildModels(config, { size: config.data.imageSize / 4, channels: config.autoencoder.latentChannels }, { tokens: text.maxTokens, dim: text.dim });
+  const run = await buildRun(label, config, 0);
   // Autoguidance's under-trained model: any weights of the flow's shapes cost the same.
-  const bad = config.guidance.mode === 'autoguidance'
-    ? new Map([...models.params.vars].filter(([n]) => n.startsWith('flow.')).map(([n, v]) => [n, v.clone() as tf.Tensor]))
-    : null;
-  return {
-    dir: label, config, step: 0, models, text, autoencoder, bad,
-    dispose: () => {
-      models.dispose();
-      text.dispose();
-      autoencoder.ae.params.dispose();
-      if (bad) tf.dispose([...bad.values()]);
-    },
-  };
+  if (config.guidance.mode === 'autoguidance') {
+    run.bad = new Map([...run.models.params.vars].filter(([n]) => n.startsWith('flow.')).map(([n, v]) => [n, v.clone() as tf.Tensor]));
+  }
+  return run;
 }
 
 export interface SamplingTime {
