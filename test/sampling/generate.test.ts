@@ -12,7 +12,8 @@ import { loadRandomEncoder } from '../../lib/text/random';
 import { applyOverrides } from '../../lib/config/overrides';
 import { normals } from '../../lib/data/rng';
 import { generate, generateFrom, generateYielding, imageLatents, interpolate, loadRun, sourceLatents } from '../../lib/sampling/generate';
-import { train } from '../../lib/train/trainer';
+import { CheckpointMeta, train } from '../../lib/train/trainer';
+import { readCheckpoint, writeCheckpoint } from '../../lib/nn/checkpoint';
 
 // A tiny run on random 8x8x4 "latents" (the sampler does not care what the latents mean); its
 // autoencoder is the tiny preset's (trained once and cached under datasets/autoencoders/).
@@ -98,6 +99,20 @@ test('generateYielding draws the same images as generate and lets the event loop
   assert.equal(tf.memory().numTensors, before);
   await assert.rejects(generateYielding(run, [], {}), /prompts/);
   run.dispose();
+});
+
+test('a checkpoint that does not fit its config is named, and loadRun frees what it built', async () => {
+  await initBackend();
+  const dir = await tinyRun([]);
+  const file = path.join(dir, 'checkpoint.ckpt');
+  const ck = readCheckpoint<CheckpointMeta>(file);
+  const [dropped] = [...ck.tensors.keys()].filter((k) => k.startsWith('ema/'));
+  const kept = [...ck.tensors].filter(([k]) => k !== dropped).map(([k, v]) => [k, tf.tensor(v.values, v.shape)] as [string, tf.Tensor]);
+  writeCheckpoint(file, ck.meta, kept);
+  tf.dispose(kept.map(([, t]) => t));
+  const before = tf.memory().numTensors;
+  await assert.rejects(loadRun(dir), (e: Error) => e.message.includes(`has no tensor '${dropped}'`));
+  assert.equal(tf.memory().numTensors, before, 'the models, text encoder and autoencoder it built are disposed');
 });
 
 test('autoguidance swaps the under-trained weights in and back out', async () => {
