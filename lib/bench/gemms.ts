@@ -10,13 +10,16 @@ import { currentBackend, initBackend } from '../backend/select';
 import { Blas, loadBlas, NO_TRANS, TRANS } from '../backend/native/blas';
 import { createRefDitStep } from './refDit';
 
-export interface GemmShape {
-  /** op(A) is (m, k), op(B) is (k, n), C is (m, n), row-major. */
+/** One product's shape: op(A) is (m, k), op(B) is (k, n), C is (m, n), row-major. */
+export interface GemmOp {
   transA: boolean;
   transB: boolean;
   m: number;
   n: number;
   k: number;
+}
+
+export interface GemmShape extends GemmOp {
   /** Calls per training step. */
   calls: number;
   /** Mean time of one call inside the step, ms. */
@@ -44,18 +47,13 @@ export interface GemmsResult {
   shapes: GemmShape[];
 }
 
-interface Tally {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
+interface Tally extends GemmOp {
   calls: number;
   ms: number;
 }
 
 /** A (1, R) x (R, C) call: the Sum kernel's ones-row reduction, not a layer's product. */
-export const isReduction = (s: Pick<GemmShape, 'm' | 'transA'>): boolean => s.m === 1 && !s.transA;
+export const isReduction = (s: Pick<GemmOp, 'm' | 'transA'>): boolean => s.m === 1 && !s.transA;
 
 const shapeKey = (ta: boolean, tb: boolean, m: number, n: number, k: number): string => `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}x${n}x${k}`;
 
@@ -82,7 +80,7 @@ export function recordSgemm(blas: Blas, body: () => void): Map<string, Tally> {
 }
 
 /** Median ms of one (m, n, k) product repeated on the same operands (warm caches, threads awake). */
-export function timeSgemmAlone(blas: Blas, s: Pick<GemmShape, 'transA' | 'transB' | 'm' | 'n' | 'k'>, repeats = 9): number {
+export function timeSgemmAlone(blas: Blas, s: GemmOp, repeats = 9): number {
   const { m, n, k } = s;
   const a = Float32Array.from({ length: m * k }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
   const b = Float32Array.from({ length: k * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
