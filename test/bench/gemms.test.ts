@@ -3,6 +3,8 @@
 // synthetic rounds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../lib/backend/select';
 import { loadBlas } from '../../lib/backend/native/blas';
@@ -89,4 +91,11 @@ test('the floor summary: medians over rounds, the budget the target leaves, and 
   assert.match(md, /\| whole step \| 420\.0 \| 360\.0 \| 60\.0 \|/);
   assert.match(md, /is 306\.0 ms.*\(220\.0 ms\), that leaves 86\.0 ms.*54% of what the rest costs us now, and 57% of what it costs PyTorch/s);
   assert.throws(() => summarizeGemmFloor([], torch), /at least one round/);
+});
+
+test('crossflow bench gemms names the one backend it runs on', () => {
+  const cli = path.join(__dirname, '..', '..', 'bin', 'crossflow.js');
+  const r = spawnSync(process.execPath, [cli, 'bench', 'gemms', '--backend', 'cpu'], { encoding: 'utf8', timeout: 120_000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /invalid --backend: "cpu"; allowed: native \(the gemms benchmark records OpenBLAS calls\)/);
 });
