@@ -26,9 +26,9 @@
 // each trained seed (8 solver points of 516 images at 178 evaluations in all, then 3 guidance weights at 50):
 // about 140 on seed 0, 100 more for seeds 1 and 2 of xs and small; the speed (`--speed`, alone on the
 // machine, untrained models: 6 rows x 5 rounds x 64 images, guided and unguided): about 10. In all about 860 job-minutes, 7.2 h with two jobs by this estimate (the
-// runs measured took about half of it). A second seed of base, added after, took about 70 minutes a row with
-// two jobs (41 + 18 + 10 min for base, 26 + 28 + 15 for fm-base at seed 0), so base has two (the paper profile
-// has 3); the verdicts on size rest on xs and small (4.3x apart, 3 seeds) with base beside them.
+// runs measured took about half of it). A second seed of base, added after, took 47 minutes for both rows with
+// two jobs (38 of training and evaluation, 9 of the sampling step), so base has two (the paper profile has 3);
+// the verdicts on size rest on xs and small (4.3x apart, 3 seeds) with base beside them.
 // 2500 steps is Table 3's scale: the `small` CrossFlow row trains exactly Table 3's paper configuration
 // (guidance/indicator; its config differs only in log.keepSteps and the unused stage1Steps, which change the
 // run key, not the training).
@@ -102,7 +102,7 @@ export const SCALING_SCALES: Record<Profile, Scale> = {
     },
     speed: { images: 8, batch: 8, steps: 4, rounds: 2 },
   },
-  // See the header: about 6 h on this machine with --jobs 2 (3 seeds at xs and small, 1 at base), then 1.2 h for base's second.
+  // See the header: about 6 h on this machine with --jobs 2 (3 seeds at xs and small, 1 at base), then 47 min for base's second.
   small: {
     preset: 'small',
     sets: ['steps=2500', 'log.keepSteps=250,500,1000,2500'],
