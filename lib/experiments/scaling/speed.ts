@@ -115,10 +115,10 @@ export function summarizeSpeed(speed: ScalingSpeed): SpeedSummary[] {
   });
 }
 
-/** Times every row's sampling in interleaved rounds and writes speed.json. */
 /** A 1-minute load per CPU above this before measuring: something else is running. */
 export const BUSY_LOAD = 0.5;
 
+/** Times every row's sampling in interleaved rounds and writes speed.json. */
 export async function measureScalingSpeed(study: Study, profile: Profile, dirs: SweepDirs, opts: { log?: (line: string) => void; settleSeconds?: number } = {}): Promise<ScalingSpeed> {
   const log = opts.log ?? (() => {});
   const settings = scaleOf(study, profile).speed;
