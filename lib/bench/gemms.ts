@@ -8,7 +8,7 @@
 import { median } from 'simple-statistics';
 import { currentBackend, initBackend } from '../backend/select';
 import { Blas, loadBlas, NO_TRANS, TRANS } from '../backend/native/blas';
-import { createRefDitStep } from './refDit';
+import { createRefDitStep, round } from './refDit';
 
 /** One product's shape: op(A) is (m, k), op(B) is (k, n), C is (m, n), row-major. */
 export interface GemmOp {
@@ -99,6 +99,13 @@ export function timeSgemmAlone(blas: Blas, s: GemmOp, repeats = 9): number {
   return median(times);
 }
 
+/** The machine's sgemm ceiling through the same OpenBLAS binding: GFLOP/s of the median n x n x n product. */
+export function measureSgemmPeak(n = 1024, repeats = 7): { n: number; gflops_median: number; threads: number } {
+  const { blas, threads } = loadBlas();
+  const ms = timeSgemmAlone(blas, { transA: false, transB: false, m: n, n, k: n }, repeats);
+  return { n, gflops_median: round((2 * n ** 3) / 1e6 / ms, 1), threads };
+}
+
 export async function runGemmsBench(opts: { batch?: number; warmup?: number; steps?: number } = {}): Promise<GemmsResult> {
   const report = currentBackend() ?? (await initBackend());
   if (report.backend !== 'native') throw new Error(`bench gemms: backend must be 'native' (it records OpenBLAS calls), got '${report.backend}'`);
@@ -143,9 +150,4 @@ export async function runGemmsBench(opts: { batch?: number; warmup?: number; ste
     reductions_in_step_ms: round(shapes.filter(isReduction).reduce((s, x) => s + x.calls * x.in_step_ms, 0), 2),
     shapes,
   };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

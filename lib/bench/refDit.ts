@@ -3,7 +3,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { median } from 'simple-statistics';
 import { currentBackend, initBackend } from '../backend/select';
-import { loadBlas, NO_TRANS } from '../backend/native/blas';
 import { FlowTransformerConfig, flowTransformer } from '../models/flowTransformer';
 import { ParamStore } from '../nn/params';
 import { AdamW } from '../optim/adamw';
@@ -173,23 +172,7 @@ export async function runRefDitBench(opts: RefDitOptions = {}): Promise<RefDitRe
   return result;
 }
 
-/** The machine's sgemm ceiling through the same OpenBLAS binding: median GFLOP/s of n x n x n products. */
-export function measureSgemmPeak(n = 1024, repeats = 7): { n: number; gflops_median: number; threads: number } {
-  const { blas, threads } = loadBlas();
-  const a = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-  const b = Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
-  const c = new Float32Array(n * n);
-  blas.sgemm(NO_TRANS, NO_TRANS, n, n, n, 1, a, n, b, n, 0, c, n);
-  const rates: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    blas.sgemm(NO_TRANS, NO_TRANS, n, n, n, 1, a, n, b, n, 0, c, n);
-    rates.push((2 * n ** 3) / 1e9 / ((performance.now() - t0) / 1000));
-  }
-  return { n, gflops_median: round(median(rates), 1), threads };
-}
-
-function round(x: number, digits: number): number {
+export function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
