@@ -36,6 +36,7 @@ ref_globals = runpy.run_path(a.reference, init_globals={"print": capture}, run_n
 reference = json.loads(printed[-1])
 step = ref_globals["step"]
 
+# (The reference has set torch to --threads threads; the shapes below are timed with the same.)
 # Matrix-product ops as PyTorch's CPU profiler names them (Linear's forward is addmm; its backward mm).
 GEMM_OPS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::_addmm_activation"}
 with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
@@ -45,7 +46,6 @@ gemm_us = sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in GEM
 total_us = sum(e.self_cpu_time_total for e in prof.key_averages())
 by_op = {e.key: round(e.self_cpu_time_total / a.profiled_steps / 1000, 3) for e in prof.key_averages() if e.key in GEMM_OPS}
 
-torch.set_num_threads(a.threads)
 shapes = json.load(open(a.gemms_json))["shapes"]
 alone = []
 for s in shapes:
